@@ -1,0 +1,305 @@
+"""The store interface every other part of kringloop talks to, and its Oxigraph backends.
+
+`Store` is the contract: SPARQL query and update with values bound as RDF terms, named
+graphs, transactional and bulk inserts, dumps. `OxigraphStore` implements it on pyoxigraph,
+either on disk (the default) or in memory (tests). A remote SPARQL 1.1 backend implements the
+same methods over HTTP; callers never see which one they hold.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TypeAlias
+
+import pyoxigraph as ox
+
+from kringloop.graph.binding import Term, bind_values
+from kringloop.graph.errors import ConfigError, Position, QueryError, QuerySyntaxError
+
+GraphName: TypeAlias = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
+QueryResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+Row: TypeAlias = dict[str, Term]
+
+_POSITION = re.compile(r"(?:error at |line )(\d+)[:, column]+(\d+)")
+
+
+def text(term: Term) -> str:
+    """The lexical value of a term (IRI, literal text or blank node id).
+
+    >>> text(ox.Literal("42", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
+    '42'
+    """
+    return str(term) if isinstance(term, ox.Triple) else term.value
+
+
+def syntax_position(message: str) -> Position:
+    """The line and column a pyoxigraph syntax message points at.
+
+    >>> syntax_position("error at 1:25: expected one of LATERAL, SERVICE, [_]")
+    Position(line=1, column=25)
+    """
+    found = _POSITION.search(message)
+    return Position(int(found.group(1)), int(found.group(2))) if found else Position()
+
+
+class Store(ABC):
+    """A quad store that answers SPARQL 1.1."""
+
+    #: short name of the backend, shown by ``kringloop stats`` and ``/healthz``.
+    kind: str = "abstract"
+    #: where the data lives (a directory, a URL, or "memory").
+    location: str = ""
+    read_only: bool = False
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        default_graphs: Sequence[GraphName] | None = None,
+        named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
+        union_default_graph: bool = False,
+    ) -> QueryResult:
+        """Run a SPARQL query; ``bindings`` fix variables to RDF terms (never pasted as text)."""
+
+    @abstractmethod
+    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+        """Run a SPARQL update as one transaction."""
+
+    @abstractmethod
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Insert quads in one transaction: all of them or none."""
+
+    @abstractmethod
+    def bulk_load(self, path: Path, fmt: ox.RdfFormat, *, graph: GraphName | None = None) -> None:
+        """Insert a large, already checked file quickly (not transactional)."""
+
+    @abstractmethod
+    def quads(self, graph: GraphName | None = None) -> Iterator[ox.Quad]:
+        """All quads, or those of one graph."""
+
+    @abstractmethod
+    def graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
+        """The names of the named graphs that hold data or were created."""
+
+    @abstractmethod
+    def has_graph(self, graph: ox.NamedNode | ox.BlankNode) -> bool:
+        """Whether the named graph exists."""
+
+    @abstractmethod
+    def replace_graph(self, graph: GraphName, quads: Iterable[ox.Quad]) -> None:
+        """Replace the content of one graph in one transaction."""
+
+    @abstractmethod
+    def drop_graph(self, graph: GraphName) -> None:
+        """Remove a named graph (or clear the default graph)."""
+
+    @abstractmethod
+    def dump(
+        self, output: IO[bytes] | Path, fmt: ox.RdfFormat, *, graph: GraphName | None = None
+    ) -> None:
+        """Serialise the whole dataset (quad formats) or one graph (any format)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove everything."""
+
+    def close(self) -> None:  # noqa: B027 - backends without resources need nothing here
+        """Release the store (flush on-disk data)."""
+
+    # Derived operations: written once on top of the primitives above.
+
+    def select(self, sparql: str, **kwargs: object) -> list[Row]:
+        """Rows of a SELECT query as ``{variable: term}`` dicts (unbound variables left out)."""
+        result = self.query(sparql, **kwargs)  # type: ignore[arg-type]
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query", hint="use query() for ASK/CONSTRUCT")
+        names = [v.value for v in result.variables]
+        rows: list[Row] = []
+        for solution in result:
+            row: Row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = value
+            rows.append(row)
+        return rows
+
+    def count(self, graph: GraphName | None = None) -> int:
+        """Number of quads in the dataset, or triples in one graph."""
+        if graph is None:
+            sparql = (
+                "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+            )
+            rows = self.select(sparql)
+        elif isinstance(graph, ox.DefaultGraph):
+            rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        else:
+            rows = self.select(
+                "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"g": graph}
+            )
+        return int(text(rows[0]["n"]))
+
+    def is_empty(self) -> bool:
+        """Whether the dataset holds no quad at all."""
+        result = self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+        return not bool(result)
+
+
+class OxigraphStore(Store):
+    """The embedded store: pyoxigraph on disk (RocksDB) or in memory.
+
+    >>> store = OxigraphStore.memory()
+    >>> store.update("INSERT DATA { GRAPH <http://e.org/g> { <http://e.org/a> a <http://e.org/C> }}")
+    >>> [row["o"].value for row in store.select("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }")]
+    ['http://e.org/C']
+    >>> store.count(ox.NamedNode("http://e.org/g"))
+    1
+    """
+
+    kind = "oxigraph"
+
+    def __init__(self, inner: ox.Store, *, location: str, read_only: bool = False) -> None:
+        self._store = inner
+        self.location = location
+        self.read_only = read_only
+
+    @classmethod
+    def memory(cls) -> OxigraphStore:
+        """A fresh store that lives in memory only."""
+        return cls(ox.Store(), location="memory")
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False, create: bool = True) -> OxigraphStore:
+        """Open (and create, unless ``create`` is false) the on-disk store at ``path``."""
+        path = path.expanduser()
+        if (read_only or not create) and not (path / "CURRENT").exists():
+            raise ConfigError(
+                f"no kringloop store at {path}",
+                hint="run `kringloop init` first, or set KRINGLOOP_STORE_PATH",
+            )
+        try:
+            if read_only:
+                inner = ox.Store.read_only(str(path))
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                inner = ox.Store(str(path))
+        except OSError as err:
+            if "lock" in str(err).lower():
+                raise ConfigError(
+                    f"the store at {path} is open for writing in another process",
+                    hint="stop that process (e.g. `kringloop serve`) or use a read-only command",
+                ) from err
+            raise ConfigError(f"cannot open the store at {path}: {err}") from err
+        return cls(inner, location=str(path), read_only=read_only)
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store, for code that needs an engine feature not in `Store`."""
+        return self._store
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        default_graphs: Sequence[GraphName] | None = None,
+        named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
+        union_default_graph: bool = False,
+    ) -> QueryResult:
+        try:
+            return self._store.query(
+                bind_values(sparql, bindings) if bindings else sparql,
+                default_graph=list(default_graphs) if default_graphs is not None else None,
+                named_graphs=list(named_graphs) if named_graphs is not None else None,
+                use_default_graph_as_union=union_default_graph,
+            )
+        except SyntaxError as err:
+            raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
+        except OSError as err:
+            raise QueryError(f"query failed: {err}") from err
+
+    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+        self._check_writable()
+        if bindings:
+            raise QueryError("updates do not take bindings here", hint="use a VALUES block")
+        try:
+            self._store.update(sparql)
+        except SyntaxError as err:
+            raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
+        except OSError as err:
+            raise QueryError(f"update failed, nothing was changed: {err}") from err
+
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        self._check_writable()
+        self._store.extend(quads)
+
+    def bulk_load(self, path: Path, fmt: ox.RdfFormat, *, graph: GraphName | None = None) -> None:
+        self._check_writable()
+        self._store.bulk_load(path=str(path), format=fmt, to_graph=graph)
+
+    def quads(self, graph: GraphName | None = None) -> Iterator[ox.Quad]:
+        return iter(self._store.quads_for_pattern(None, None, None, graph))
+
+    def graphs(self) -> list[ox.NamedNode | ox.BlankNode]:
+        return sorted(self._store.named_graphs(), key=str)
+
+    def has_graph(self, graph: ox.NamedNode | ox.BlankNode) -> bool:
+        return bool(self._store.contains_named_graph(graph))
+
+    def replace_graph(self, graph: GraphName, quads: Iterable[ox.Quad]) -> None:
+        self._check_writable()
+        # One SPARQL update is one transaction: clear and insert commit together.
+        batch = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+        target = "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
+        body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in batch)
+        if isinstance(graph, ox.DefaultGraph):
+            self._store.update(f"CLEAR SILENT DEFAULT ; INSERT DATA {{ {body} }}")
+        else:
+            self._store.update(
+                f"CLEAR SILENT {target} ; INSERT DATA {{ GRAPH {graph} {{ {body} }} }}"
+            )
+            if not batch:
+                self._store.add_graph(graph)
+
+    def drop_graph(self, graph: GraphName) -> None:
+        self._check_writable()
+        self._store.remove_graph(graph)
+
+    def dump(
+        self, output: IO[bytes] | Path, fmt: ox.RdfFormat, *, graph: GraphName | None = None
+    ) -> None:
+        target: IO[bytes] | str = str(output) if isinstance(output, Path) else output
+        if graph is None and not fmt.supports_datasets:
+            raise ConfigError(
+                f"{fmt.name} holds one graph, not a whole dataset",
+                hint="dump the dataset as N-Quads or TriG, or choose one graph with --graph",
+            )
+        if graph is None:
+            self._store.dump(target, format=fmt)
+        else:
+            self._store.dump(target, format=fmt, from_graph=graph)
+
+    def clear(self) -> None:
+        self._check_writable()
+        self._store.clear()
+
+    def optimize(self) -> None:
+        """Compact the on-disk files after a large load."""
+        if not self.read_only:
+            self._store.optimize()
+
+    def close(self) -> None:
+        if not self.read_only and self.location != "memory":
+            self._store.flush()
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ConfigError(
+                f"the store at {self.location} is open read-only",
+                hint="stop the process that holds it for writing, or run the write there",
+            )

@@ -1,0 +1,1 @@
+"""kringloop.queries"""

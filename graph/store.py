@@ -154,7 +154,7 @@ class OxigraphStore(Store):
     """The embedded store: pyoxigraph on disk (RocksDB) or in memory.
 
     >>> store = OxigraphStore.memory()
-    >>> store.update("INSERT DATA { GRAPH <http://e.org/g> { <http://e.org/a> a <http://e.org/C> }}")
+    >>> store.update("PREFIX e: <http://e.org/> INSERT DATA { GRAPH e:g { e:a a e:C } }")
     >>> [row["o"].value for row in store.select("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }")]
     ['http://e.org/C']
     >>> store.count(ox.NamedNode("http://e.org/g"))

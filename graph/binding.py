@@ -81,3 +81,13 @@ def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
     values = " ".join(str(term) for term in bindings.values())
     at = where_offset(sparql)
     return f"{sparql[:at]} VALUES ({names}) {{ ({values}) }}{sparql[at:]}"
+
+
+def values_block(variable: str, terms: list[Term]) -> str:
+    """A ``VALUES ?variable { ... }`` block listing RDF terms (escaped by pyoxigraph).
+
+    >>> values_block("s", [ox.NamedNode("http://e.org/a"), ox.Literal("b")])
+    'VALUES ?s { <http://e.org/a> "b" }'
+    """
+    name = ox.Variable(variable.lstrip("?$")).value
+    return f"VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}"

@@ -24,8 +24,8 @@ from kringloop.graph.store import Store
 
 #: Called with the number of bytes read since the previous call.
 Progress = Callable[[int], None]
-#: Checks the parsed quads of one source; raises `ValidationFailure` when they do not conform.
-Validator = Callable[[Sequence[ox.Quad], "Source"], None]
+#: Checks the parsed quads of one load; raises `ValidationFailure` when they do not conform.
+Validator = Callable[[Sequence[ox.Quad]], None]
 
 #: Above this many bytes in one load, files are bulk-loaded after a syntax check.
 BULK_THRESHOLD = 48 * 1024 * 1024
@@ -176,12 +176,9 @@ def load(
     total = sum(s.size for s in sources)
     if total > bulk_threshold:
         return _bulk(store, sources, validator=validator, progress=progress)
-    batches = []
-    for source in sources:
-        quads = parse_file(source, progress)
-        if validator is not None:
-            validator(quads, source)
-        batches.append((source, quads))
+    batches = [(source, parse_file(source, progress)) for source in sources]
+    if validator is not None:
+        validator([q for _, quads in batches for q in quads])
     store.add_quads(q for _, quads in batches for q in quads)
     return [Loaded(s.path, _graph_label(s.graph), len(q)) for s, q in batches]
 

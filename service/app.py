@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI
 
 from kringloop import __version__
 from kringloop.graph import Store, open_store
 from kringloop.graph.bundle import initialise
+from kringloop.service.deps import get_store
 from kringloop.service.settings import Settings
 
 
@@ -39,9 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
 
     @app.get("/healthz", tags=["operations"])
-    def healthz(request: Request) -> dict[str, object]:
+    def healthz(store: Annotated[Store, Depends(get_store)]) -> dict[str, object]:
         """Answers once the store is open and readable."""
-        store: Store = request.app.state.store
         return {
             "status": "ok",
             "store": store.kind,

@@ -8,9 +8,11 @@ dropped apart. `initialise` loads the bundle into an empty store.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from kringloop.data import DATA_DIR
 from kringloop.graph.formats import format_for_path
@@ -55,6 +57,22 @@ def bundled_sources(parts: Sequence[str] | None = None) -> list[Source]:
                     Source(path=path, format=format_for_path(path), graph=graph_iri(name))
                 )
     return sources
+
+
+@lru_cache(maxsize=1)
+def bundled_context() -> Graph:
+    """The bundled data (code lists, CPV, places, seed, market) as one rdflib graph, for
+    looking up what data files point to."""
+    graph = Graph()
+    for source in bundled_sources([p for p in PARTS if p not in VOCABULARY_PARTS]):
+        graph.parse(source.path, format="turtle")
+    return graph
+
+
+def data_graphs(store: Store) -> list[ox.NamedNode]:
+    """The named graphs of ``store`` that hold data: all but the vocabulary and derived ones."""
+    own = {graph_iri(name) for name in (*VOCABULARY_PARTS, "inferred", "matches")}
+    return [g for g in store.graphs() if isinstance(g, ox.NamedNode) and g not in own]
 
 
 def initialise(

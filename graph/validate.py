@@ -165,6 +165,15 @@ class ShapesValidator:
             raise ValidationFailure(report.errors)
 
 
+def for_store(store: Store) -> ShapesValidator:
+    """The validator for loads into ``store``: context from the store, vocabulary skipped."""
+    from kringloop.graph.bundle import VOCABULARY_PARTS, graph_iri
+
+    return ShapesValidator(
+        context=store_context(store), skip_graphs=[graph_iri(p) for p in VOCABULARY_PARTS]
+    )
+
+
 def _rdflib(term: object) -> URIRef | Literal | BNode:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)

@@ -1,0 +1,105 @@
+"""Shared parts of the command line: the typer app, consoles, error mapping, store opening.
+
+Exit codes: 0 ok; 1 the data does not conform (or a check failed); 2 usage, configuration or
+load error (bad file, bad query, missing store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from kringloop import __version__
+from kringloop.graph import Store, open_store
+from kringloop.graph.errors import KringloopError, ValidationFailure
+from kringloop.service.settings import Settings
+
+app = typer.Typer(
+    name="kringloop",
+    help="A knowledge graph for circular procurement: store, query, serve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+class State:
+    settings: Settings = Settings()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"kringloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    store_path: Annotated[
+        Path | None, typer.Option("--store-path", help="store directory (KRINGLOOP_STORE_PATH)")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    """kringloop: circular procurement knowledge graph."""
+    settings = Settings()
+    if store_path is not None:
+        settings = settings.model_copy(update={"store_path": store_path})
+    State.settings = settings
+
+
+def run(action: Callable[[], T]) -> T:
+    """Run a core call, turning kringloop errors into a message and the documented exit code."""
+    try:
+        return action()
+    except ValidationFailure as failure:
+        report_violations(failure)
+        raise typer.Exit(failure.exit_code) from failure
+    except KringloopError as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(error.exit_code) from error
+
+
+def report_violations(failure: ValidationFailure) -> None:
+    err.print(f"[red]error:[/red] {failure}", highlight=False)
+    table = Table("severity", "focus node", "path", "message", show_lines=False)
+    for v in failure.violations:
+        table.add_row(v.severity, v.focus, v.path or "", v.message)
+    err.print(table)
+
+
+@contextmanager
+def opened(*, read_only: bool = False) -> Iterator[Store]:
+    s = State.settings
+    store = run(lambda: open_store(s.store, s.store_path, read_only=read_only))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
+    """A byte-progress bar on stderr (silent when stderr is not a terminal and work is small)."""
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(
+        *columns, console=err, transient=True, disable=total < 2_000_000 and not err.is_terminal
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)

@@ -1,0 +1,204 @@
+"""Commands over the store: init, load, query, export, restore, stats, serve."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pyoxigraph as ox
+import typer
+from rich.table import Table
+
+from kringloop.graph import bundle as bundled
+from kringloop.graph import formats, results
+from kringloop.graph import load as loading
+from kringloop.graph import stats as statistics
+from kringloop.graph import validate as validation
+from kringloop.graph.errors import LoadError
+from kringloop.graph.formats import FORMAT_NAMES
+from kringloop.graph.store import QueryResult
+from kringloop.service.cli_common import State, app, err, opened, out, progress_bar, run
+
+RESULT_FORMATS = (
+    "table, json, xml, csv, tsv (SELECT/ASK); turtle, ntriples, jsonld, rdfxml (CONSTRUCT)"
+)
+
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="also load the demo data")] = True,
+) -> None:
+    """Create the store and load the ontology (and the bundled demo data) when it is empty."""
+    with opened() as store:
+        sources = bundled.bundled_sources(None if demo else list(bundled.VOCABULARY_PARTS))
+        total = sum(s.size for s in sources)
+        with progress_bar(total, "loading bundled knowledge") as advance:
+            loaded = run(lambda: bundled.initialise(store, with_data=demo, progress=advance))
+        if loaded is None:
+            out.print(f"store at {store.location} already holds data; nothing loaded")
+            return
+        for item in loaded:
+            out.print(f"{item.quads:>8} triples  {item.path.name:<28} → {item.graph}")
+        out.print(f"initialised {store.location}: {sum(i.quads for i in loaded)} triples")
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="RDF files (format from the extension)")],
+    graph: Annotated[str | None, typer.Option("--graph", "-g", help="target graph IRI")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help=FORMAT_NAMES)] = None,
+    check: Annotated[
+        bool | None,
+        typer.Option("--validate/--no-validate", help="check data against the SHACL shapes"),
+    ] = None,
+) -> None:
+    """Load RDF files atomically: all of them, or nothing when one fails or does not conform."""
+    with opened() as store:
+        sources = run(lambda: loading.plan(files, graph=graph, fmt=fmt))
+        total = sum(s.size for s in sources)
+        wanted = State.settings.validate_data if check is None else check
+        validator = validation.for_store(store) if wanted else None
+        with progress_bar(total, "loading") as advance:
+            loaded = run(
+                lambda: loading.load(store, sources, validator=validator, progress=advance)
+            )
+        for item in loaded:
+            out.print(f"{item.quads:>8} triples  {item.path}  → {item.graph}")
+
+
+@app.command()
+def query(
+    text: Annotated[str | None, typer.Argument(help="SPARQL query text")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="read the query from a file")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help=RESULT_FORMATS)] = "table",
+    union: Annotated[
+        bool, typer.Option("--union", help="default graph = union of all graphs")
+    ] = False,
+) -> None:
+    """Run a SPARQL query and print the result."""
+    if (text is None) == (file is None):
+        err.print("error: give the query text or --file FILE (one of them)")
+        raise typer.Exit(2)
+    sparql = text if text is not None else run(lambda: read_text(file))
+    with opened(read_only=True) as store:
+        result = run(lambda: store.query(sparql, union_default_graph=union))
+        if fmt == "table":
+            print_table(result)
+        else:
+            sys.stdout.buffer.write(run(lambda: results.serialize(result, fmt)))
+            sys.stdout.flush()
+
+
+def read_text(path: Path | None) -> str:
+    assert path is not None
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise LoadError(str(error.strerror or error), source=path) from error
+
+
+def print_table(result: QueryResult) -> None:
+    kind = results.result_kind(result)
+    if kind == "ask":
+        out.print("true" if bool(result) else "false")
+        return
+    if kind == "graph":
+        sys.stdout.buffer.write(results.serialize(result, "turtle"))
+        return
+    assert isinstance(result, ox.QuerySolutions)
+    names = [v.value for v in result.variables]
+    table = Table(*names)
+    rows = 0
+    for solution in result:
+        table.add_row(*(results.term_text(solution[n]) for n in names))
+        rows += 1
+    out.print(table)
+    out.print(f"{rows} row(s)")
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="file (default: stdout)")
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="nquads or trig (whole dataset); any RDF format with --graph"
+        ),
+    ] = "nquads",
+    graph: Annotated[
+        str | None, typer.Option("--graph", "-g", help="export one graph only")
+    ] = None,
+) -> None:
+    """Dump the whole dataset (N-Quads or TriG) or one graph."""
+    rdf_format = run(lambda: formats.rdf_format(fmt))
+    target = ox.NamedNode(graph) if graph else None
+    with opened(read_only=True) as store:
+        if output is None:
+            run(lambda: store.dump(sys.stdout.buffer, rdf_format, graph=target))
+        else:
+            run(lambda: store.dump(output, rdf_format, graph=target))
+            err.print(f"wrote {output}")
+
+
+@app.command()
+def restore(
+    dump: Annotated[Path, typer.Argument(help="an N-Quads or TriG dump made by export")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="replace a store that holds data")
+    ] = False,
+) -> None:
+    """Restore a dump into the store (refuses a store that holds data unless --replace)."""
+    with opened() as store:
+        sources = run(lambda: loading.plan([dump]))
+        with progress_bar(sources[0].size, "restoring") as advance:
+            count = run(
+                lambda: loading.restore(store, sources[0], replace=replace, progress=advance)
+            )
+        out.print(f"restored {count} quads from {dump}")
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Triples per graph, classes and their instances."""
+    with opened(read_only=True) as store:
+        figures = run(lambda: statistics.collect(store))
+    if as_json:
+        out.print_json(data=dataclasses.asdict(figures))
+        return
+    out.print(
+        f"{figures.store} store at {figures.location}: {figures.quads} quads, "
+        f"{figures.subjects} subjects, {figures.predicates} predicates"
+    )
+    table = Table("graph", "triples")
+    for g in figures.graphs:
+        table.add_row(g.graph, str(g.triples))
+    out.print(table)
+    classes = Table("class", "instances")
+    for c in figures.classes:
+        classes.add_row(c.cls, str(c.instances))
+    out.print(classes)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
+) -> None:
+    """Serve the store over HTTP (initialises an empty store with the demo data first)."""
+    import uvicorn
+
+    from kringloop.service.app import create_app
+
+    settings = State.settings.model_copy(
+        update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    )
+    application = run(lambda: create_app(settings))
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")

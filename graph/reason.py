@@ -123,7 +123,9 @@ def reason(
         before = set(world.as_rdflib_graph())
         try:
             with onto:
-                owlready2.sync_reasoner_hermit(world, infer_property_values=True, debug=0)
+                owlready2.sync_reasoner_hermit(
+                    world, infer_property_values=True, debug=0, ignore_unsupported_datatypes=True
+                )
         except owlready2.OwlReadyInconsistentOntologyError as err:
             raise InconsistentData(
                 "the ontology and data are inconsistent", culprits=diagnose(store, data_graphs)

@@ -9,7 +9,7 @@ after aggregation, which changes the meaning of ``GROUP BY`` queries.)
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TypeAlias
 
@@ -18,6 +18,8 @@ import pyoxigraph as ox
 from kringloop.graph.errors import QueryError
 
 Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+#: A variable is bound to one term, or to any of several (one VALUES row each).
+Binding: TypeAlias = Term | Sequence[Term]
 
 # Tokens that may hold braces or keywords without being them: strings, IRIs, comments.
 _SKIP = re.compile(
@@ -69,21 +71,32 @@ def where_offset(sparql: str) -> int:
     raise QueryError("cannot bind values: the query has no WHERE group")
 
 
-def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
+def bind_values(sparql: str, bindings: Mapping[str, Binding]) -> str:
     """``sparql`` with its variables in ``bindings`` fixed to those RDF terms.
+
+    A variable bound to a sequence takes any of its terms (an empty sequence matches nothing).
 
     >>> print(bind_values("SELECT ?s WHERE { ?s ?p ?o }", {"o": ox.Literal("} ; DROP ALL #")}))
     SELECT ?s WHERE { VALUES (?o) { ("} ; DROP ALL #") } ?s ?p ?o }
+    >>> print(bind_values("ASK { ?s ?p ?o }", {"p": [ox.NamedNode("http://e.org/a")]}))
+    ASK { VALUES ?p { <http://e.org/a> } ?s ?p ?o }
     """
     if not bindings:
         return sparql
-    names = " ".join(f"?{ox.Variable(name.lstrip('?$')).value}" for name in bindings)
-    values = " ".join(str(term) for term in bindings.values())
+    single = {k: v for k, v in bindings.items() if not isinstance(v, list | tuple)}
+    blocks = []
+    if single:
+        names = " ".join(f"?{ox.Variable(name.lstrip('?$')).value}" for name in single)
+        values = " ".join(str(term) for term in single.values())
+        blocks.append(f"VALUES ({names}) {{ ({values}) }}")
+    for name, terms in bindings.items():
+        if isinstance(terms, list | tuple):
+            blocks.append(values_block(name, list(terms)))
     at = where_offset(sparql)
-    return f"{sparql[:at]} VALUES ({names}) {{ ({values}) }}{sparql[at:]}"
+    return f"{sparql[:at]} {' '.join(blocks)}{sparql[at:]}"
 
 
-def values_block(variable: str, terms: list[Term]) -> str:
+def values_block(variable: str, terms: Sequence[Term]) -> str:
     """A ``VALUES ?variable { ... }`` block listing RDF terms (escaped by pyoxigraph).
 
     >>> values_block("s", [ox.NamedNode("http://e.org/a"), ox.Literal("b")])

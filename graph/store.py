@@ -16,7 +16,7 @@ from typing import IO, TypeAlias
 
 import pyoxigraph as ox
 
-from kringloop.graph.binding import Term, bind_values
+from kringloop.graph.binding import Binding, Term, bind_values
 from kringloop.graph.errors import ConfigError, Position, QueryError, QuerySyntaxError
 
 GraphName: TypeAlias = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
@@ -59,7 +59,7 @@ class Store(ABC):
         self,
         sparql: str,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Mapping[str, Binding] | None = None,
         default_graphs: Sequence[GraphName] | None = None,
         named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
         union_default_graph: bool = False,
@@ -206,7 +206,7 @@ class OxigraphStore(Store):
         self,
         sparql: str,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Mapping[str, Binding] | None = None,
         default_graphs: Sequence[GraphName] | None = None,
         named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
         union_default_graph: bool = False,

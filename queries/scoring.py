@@ -1,0 +1,260 @@
+"""Scoring and ranking chains: pure functions over candidate data, no store access.
+
+Every component is normalised to 0..1 and reported with its raw value, weight and
+contribution; the score is the weighted mean. Hard filters are checked here too (`rejects`),
+so a ranked result always satisfies them. A diversity re-rank keeps one large supplier from
+filling the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from kringloop.queries.request import COMPONENTS, Weights
+
+#: Multiplier applied per result already taken from the same supplier.
+DIVERSITY_DECAY = 0.85
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a chain: who does what, in order."""
+
+    index: int
+    role: str
+    organisation: str
+    label: str
+    offer: str | None = None
+    process: str | None = None
+    flow: str | None = None
+    distance_km: float | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chain for one supply offer, with everything scoring needs (already looked up)."""
+
+    offer: str
+    supplier: str
+    supplier_label: str
+    product_type: str
+    model: str
+    fit: float
+    fit_relation: str
+    distance_km: float
+    closed: bool
+    chain_rank: int | None
+    strategies: frozenset[str] = frozenset()
+    internal: bool = False
+    lease_without_take_back: bool = False
+    missing: str | None = None
+    available: float | None = None
+    minimum: float | None = None
+    tco_per_unit: float | None = None
+    valid_from: date | None = None
+    valid_through: date | None = None
+    verification: float = 0.0
+    schemes: frozenset[str] = frozenset()
+    impact_kg: float = 0.0
+    confidence: float = 0.5
+    steps: tuple[Step, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Need:
+    """The hard limits and targets of a request, resolved to IRIs and numbers."""
+
+    quantity: float
+    within_km: float
+    needed_by: date | None = None
+    period_months: int | None = None
+    models: frozenset[str] = frozenset()
+    strategies: frozenset[str] = frozenset()
+    certifications: frozenset[str] = frozenset()
+    max_r_rank: int | None = None
+    partial: bool = True
+    include_open: bool = True
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    raw: float | str | None
+    value: float
+    weight: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    score: float
+    components: tuple[Component, ...]
+    partial: bool
+    diversity_penalty: float = 1.0
+    notes: tuple[str, ...] = field(default=())
+
+
+def rejects(c: Candidate, need: Need) -> str | None:
+    """Why ``c`` fails a hard filter of ``need`` (``None`` when it passes all of them)."""
+    if c.distance_km > need.within_km + 1e-9:
+        return "distance"
+    if need.models and c.model not in need.models:
+        return "business model"
+    if need.needed_by and c.valid_through and c.valid_through < need.needed_by:
+        return "time window"
+    if not need.certifications <= c.schemes:
+        return "certification"
+    if need.strategies and not need.strategies <= c.strategies:
+        return "strategy"
+    if need.max_r_rank is not None and (c.chain_rank is None or c.chain_rank > need.max_r_rank):
+        return "circularity"
+    if not need.partial and (c.available is not None and c.available < need.quantity):
+        return "quantity"
+    if not need.include_open and not c.closed:
+        return "open loop"
+    return None
+
+
+def _timing(c: Candidate, need: Need) -> float:
+    if need.needed_by is None:
+        return 1.0
+    start = need.needed_by
+    if need.period_months:
+        end = date.fromordinal(start.toordinal() + int(need.period_months * 30.44))
+    else:
+        end = start
+    lo = max(start, c.valid_from or start)
+    hi = min(end, c.valid_through or end)
+    if end == start:
+        if c.valid_from and c.valid_from > start:
+            return max(0.0, 1.0 - (c.valid_from - start).days / 365)
+        return 1.0
+    return max(0.0, min(1.0, (hi - lo).days / max(1, (end - start).days)))
+
+
+def _circularity(c: Candidate) -> float:
+    base = (9 - c.chain_rank) / 9 if c.chain_rank is not None else 0.1
+    value = min(1.0, base + 0.2) if c.closed else base * 0.5
+    if c.lease_without_take_back:
+        value *= 0.5
+    return max(0.0, min(1.0, value))
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Figures over all candidates that passed the filters (order-independent)."""
+
+    best_tco: float | None
+    most_impact: float
+
+    @classmethod
+    def of(cls, candidates: Sequence[Candidate]) -> Pool:
+        costs = [
+            c.tco_per_unit for c in candidates if c.tco_per_unit is not None and c.tco_per_unit > 0
+        ]
+        return cls(
+            best_tco=min(costs) if costs else None,
+            most_impact=max((c.impact_kg for c in candidates), default=0.0),
+        )
+
+
+def components(c: Candidate, need: Need, weights: Weights, pool: Pool) -> tuple[Component, ...]:
+    """The score components of ``c``: raw value, normalised value, weight, contribution."""
+    qty = 0.5 if c.available is None else min(1.0, c.available / need.quantity)
+    if c.tco_per_unit is None or pool.best_tco is None:
+        tco = 0.5
+    elif c.tco_per_unit <= 0:
+        tco = 1.0
+    else:
+        tco = min(1.0, pool.best_tco / c.tco_per_unit)
+    values: dict[str, tuple[float | str | None, float]] = {
+        "product_fit": (c.fit_relation, c.fit),
+        "circularity": (f"R{c.chain_rank}" if c.chain_rank is not None else None, _circularity(c)),
+        "distance": (round(c.distance_km, 1), max(0.0, 1.0 - c.distance_km / need.within_km)),
+        "quantity": (c.available, qty),
+        "timing": (c.valid_from.isoformat() if c.valid_from else None, _timing(c, need)),
+        "certification": (
+            ", ".join(sorted(s.rsplit("/", 1)[-1] for s in c.schemes)) or None,
+            c.verification,
+        ),
+        "tco": (None if c.tco_per_unit is None else round(c.tco_per_unit, 2), tco),
+        "impact": (
+            round(c.impact_kg, 1),
+            c.impact_kg / pool.most_impact if pool.most_impact > 0 else 0.0,
+        ),
+        "confidence": (round(c.confidence, 2), c.confidence),
+    }
+    total = weights.total
+    out = []
+    for name in COMPONENTS:
+        raw, value = values[name]
+        value = max(0.0, min(1.0, float(value)))
+        weight = weights.of(name)
+        contribution = weight * value / total if total > 0 else 0.0
+        out.append(Component(name, raw, round(value, 4), weight, round(contribution, 4)))
+    return tuple(out)
+
+
+def rank(
+    candidates: Sequence[Candidate], need: Need, weights: Weights, *, top_k: int
+) -> list[Scored]:
+    """The best ``top_k`` candidates that pass the hard filters, diversity re-ranked.
+
+    The order of ``candidates`` does not matter: ties break on the offer IRI.
+    """
+    passing = sorted((c for c in candidates if rejects(c, need) is None), key=lambda c: c.offer)
+    pool = Pool.of(passing)
+    scored = []
+    for c in passing:
+        parts = components(c, need, weights, pool)
+        score = round(sum(p.contribution for p in parts), 4)
+        partial = c.available is not None and c.available < need.quantity
+        scored.append(Scored(c, score, parts, partial))
+    remaining = sorted(scored, key=lambda s: (-s.score, s.candidate.offer))
+    chosen: list[Scored] = []
+    taken: dict[str, int] = {}
+    while remaining and len(chosen) < top_k:
+        best, best_value = remaining[0], -1.0
+        for item in remaining:  # sorted by score then offer IRI: the first maximum wins ties
+            value = item.score * DIVERSITY_DECAY ** taken.get(item.candidate.supplier, 0)
+            if value > best_value + 1e-12:
+                best, best_value = item, value
+        remaining.remove(best)
+        penalty = DIVERSITY_DECAY ** taken.get(best.candidate.supplier, 0)
+        taken[best.candidate.supplier] = taken.get(best.candidate.supplier, 0) + 1
+        chosen.append(replace(best, diversity_penalty=round(penalty, 4)))
+    return chosen
+
+
+def tco_per_unit(
+    *,
+    years: float,
+    unit_price: float | None,
+    monthly_fee: float | None,
+    maintenance: float | None,
+    end_of_life: float | None,
+    residual: float | None,
+) -> float | None:
+    """Total cost of ownership of one unit over ``years``.
+
+    A lease or service pays its fee for the whole horizon (maintenance and end of life are the
+    provider's); a purchase pays the price, maintenance each year and the end-of-life cost, and
+    gets the residual (buy-back) value back.
+
+    >>> lease = dict(unit_price=None, maintenance=None, end_of_life=None, residual=None)
+    >>> tco_per_unit(years=5, monthly_fee=10, **lease)
+    600.0
+    >>> tco_per_unit(years=5, unit_price=300, monthly_fee=None, maintenance=20, end_of_life=15,
+    ...              residual=60)
+    355.0
+    """
+    if monthly_fee is not None:
+        return round(float(monthly_fee) * 12 * years, 2)
+    if unit_price is None:
+        return None
+    total = unit_price + (maintenance or 0.0) * years + (end_of_life or 0.0) - (residual or 0.0)
+    return round(total, 2)

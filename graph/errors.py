@@ -111,3 +111,19 @@ class ValidationFailure(KringloopError):
             f"{what}{len(violations)} SHACL violation(s); nothing was loaded",
             hint="fix the data (see the report) or load with --no-validate",
         )
+
+
+class RefusedError(KringloopError):
+    """A request the service's policy forbids, such as federation to a host not allowed."""
+
+
+class LimitExceeded(QueryError):
+    """A query that ran over a configured limit (result size); nothing was returned."""
+
+
+class QueryTimeout(LimitExceeded):
+    """A query that did not finish within the configured time."""
+
+
+class Busy(KringloopError):
+    """Every worker is taken (perhaps by long queries); try again later."""

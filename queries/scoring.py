@@ -256,5 +256,5 @@ def tco_per_unit(
         return round(float(monthly_fee) * 12 * years, 2)
     if unit_price is None:
         return None
-    total = unit_price + (maintenance or 0.0) * years + (end_of_life or 0.0) - (residual or 0.0)
+    total = float(unit_price) + (maintenance or 0.0) * years + (end_of_life or 0.0) - (residual or 0.0)
     return round(total, 2)

@@ -242,7 +242,7 @@ def resolve_where(
     assert requester is not None
     rows = store.select(
         stage("organisation-site"),
-        bindings={"org": ox.NamedNode(requester)},
+        bindings={"_org": ox.NamedNode(requester)},
         union_default_graph=True,
     )
     if not rows:

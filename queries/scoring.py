@@ -8,7 +8,7 @@ filling the list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -98,24 +98,35 @@ class Scored:
     notes: tuple[str, ...] = field(default=())
 
 
+#: The hard filters, in the order the funnel reports them: name → passes(candidate, need).
+FILTERS: tuple[tuple[str, Callable[[Candidate, Need], bool]], ...] = (
+    ("distance", lambda c, n: c.distance_km <= n.within_km + 1e-9),
+    ("business model", lambda c, n: not n.models or c.model in n.models),
+    (
+        "time window",
+        lambda c, n: not (n.needed_by and c.valid_through and c.valid_through < n.needed_by),
+    ),
+    ("certification", lambda c, n: n.certifications <= c.schemes),
+    ("strategy", lambda c, n: not n.strategies or n.strategies <= c.strategies),
+    (
+        "circularity",
+        lambda c, n: (
+            n.max_r_rank is None or (c.chain_rank is not None and c.chain_rank <= n.max_r_rank)
+        ),
+    ),
+    (
+        "quantity",
+        lambda c, n: n.partial or c.available is None or c.available >= n.quantity,
+    ),
+    ("open loop", lambda c, n: n.include_open or c.closed),
+)
+
+
 def rejects(c: Candidate, need: Need) -> str | None:
-    """Why ``c`` fails a hard filter of ``need`` (``None`` when it passes all of them)."""
-    if c.distance_km > need.within_km + 1e-9:
-        return "distance"
-    if need.models and c.model not in need.models:
-        return "business model"
-    if need.needed_by and c.valid_through and c.valid_through < need.needed_by:
-        return "time window"
-    if not need.certifications <= c.schemes:
-        return "certification"
-    if need.strategies and not need.strategies <= c.strategies:
-        return "strategy"
-    if need.max_r_rank is not None and (c.chain_rank is None or c.chain_rank > need.max_r_rank):
-        return "circularity"
-    if not need.partial and (c.available is not None and c.available < need.quantity):
-        return "quantity"
-    if not need.include_open and not c.closed:
-        return "open loop"
+    """The first hard filter of ``need`` that ``c`` fails (``None`` when it passes them all)."""
+    for name, passes in FILTERS:
+        if not passes(c, need):
+            return name
     return None
 
 
@@ -256,5 +267,7 @@ def tco_per_unit(
         return round(float(monthly_fee) * 12 * years, 2)
     if unit_price is None:
         return None
-    total = float(unit_price) + (maintenance or 0.0) * years + (end_of_life or 0.0) - (residual or 0.0)
+    total = (
+        float(unit_price) + (maintenance or 0.0) * years + (end_of_life or 0.0) - (residual or 0.0)
+    )
     return round(total, 2)

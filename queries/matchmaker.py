@@ -1,0 +1,419 @@
+"""The matchmaking pipeline: a buyer's request → ranked, explained closed-loop chains.
+
+1. resolve what, where and the code-list values of the request;
+2. internal reuse first (the requester's own surplus, or the network's when asked);
+3. candidate supply offers by one stage query with the hard filters bound as terms;
+4. chain completion: processors in reach, return flows and producers, one query each;
+5. loop verification in the flow graph (networkx);
+6. scoring, diversity re-rank and explanation; when nothing is left, which filter removed what.
+One query per stage, whatever the number of candidates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyoxigraph as ox
+
+from kringloop.graph.binding import Binding
+from kringloop.graph.store import Row, Store, text
+from kringloop.queries import resolve
+from kringloop.queries.chains import BUYER, PROCESS_REACH_KM, Edge, FlowGraph, Processor, way_back
+from kringloop.queries.request import MatchRequest
+from kringloop.queries.scoring import (
+    FILTERS,
+    Candidate,
+    Component,
+    Need,
+    Scored,
+    Step,
+    rank,
+    tco_per_unit,
+)
+from kringloop.queries.stages import stage
+
+ID = "https://w3id.org/kringloop/id/"
+LEASE_MODELS = {ID + "business-model/lease", ID + "business-model/product-as-a-service"}
+DOUBLE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#double")
+REUSED = {ID + "condition/used", ID + "condition/refurbished", ID + "condition/remanufactured"}
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """One ranked chain with its explanation."""
+
+    rank: int
+    score: float
+    closed: bool
+    partial: bool
+    missing: str | None
+    offer: str
+    supplier: str
+    supplier_label: str
+    product_type: str
+    product_label: str
+    business_model: str
+    distance_km: float
+    steps: tuple[Step, ...]
+    components: tuple[Component, ...]
+    evidence: tuple[str, ...]
+    diversity_penalty: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The answer to a request: internal reuse first, then ranked chains, and why not more."""
+
+    id: str
+    what: dict[str, str | None]
+    where: dict[str, float | str]
+    internal_reuse: tuple[ChainResult, ...]
+    chains: tuple[ChainResult, ...]
+    explanation: tuple[str, ...]
+    considered: int
+    saved: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _f(row: Row, key: str) -> float | None:
+    return float(text(row[key])) if key in row else None
+
+
+def _d(row: Row, key: str) -> date | None:
+    if key not in row:
+        return None
+    try:
+        return date.fromisoformat(text(row[key])[:10])
+    except ValueError:
+        return None
+
+
+def _iris(values: Sequence[str]) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
+    return [ox.NamedNode(v) for v in values]
+
+
+def request_id(request: MatchRequest) -> str:
+    """A stable id for a request (same request, same id)."""
+    body = json.dumps(request.model_dump(mode="json", exclude={"save"}), sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+class Matchmaker:
+    """Runs the pipeline for one request against one store."""
+
+    def __init__(self, store: Store, request: MatchRequest, *, today: date | None = None) -> None:
+        self.store = store
+        self.request = request
+        self.today = today or date.today()
+        self.vocab = resolve.load_vocabulary(store)
+        self.target = resolve.resolve_what(self.vocab, request.what)
+        self.fits = resolve.product_fits(self.vocab, self.target)
+        self.where = resolve.resolve_where(
+            store,
+            near=request.near,
+            lat=request.lat,
+            long=request.long,
+            requester=request.requester,
+        )
+        overrides = {resolve.code_iri("strategy", k): v for k, v in request.rank_overrides.items()}
+        self.overrides = overrides
+        self.need = Need(
+            quantity=request.quantity,
+            within_km=request.within_km,
+            needed_by=request.needed_by,
+            period_months=request.period_months,
+            models=frozenset(
+                resolve.code_iri("business-model", m) for m in request.business_models
+            ),
+            strategies=frozenset(resolve.code_iri("strategy", s) for s in request.strategies),
+            certifications=frozenset(
+                resolve.code_iri("certification", c) for c in request.certifications
+            ),
+            max_r_rank=request.max_r_rank,
+            partial=request.partial,
+            include_open=request.include_open,
+        )
+
+    # -- stage queries -------------------------------------------------------------------------
+
+    def _select(self, name: str, bindings: Mapping[str, Binding]) -> list[Row]:
+        named = {f"_{key}": value for key, value in bindings.items()}  # parameters are ?_name
+        return self.store.select(stage(name), bindings=named, union_default_graph=True)
+
+    def _geo(self, max_km: float) -> dict[str, Binding]:
+        # Doubles, not decimals: Oxigraph's decimal product fails beyond 18 fraction digits.
+        lat, long = self.where.lat, self.where.long
+        return {
+            "lat": ox.Literal(repr(float(lat)), datatype=DOUBLE),
+            "long": ox.Literal(repr(float(long)), datatype=DOUBLE),
+            "kmPerDegLong": ox.Literal(repr(resolve.km_per_degree_long(lat)), datatype=DOUBLE),
+            "maxKm2": ox.Literal(repr(float(max_km * max_km)), datatype=DOUBLE),
+        }
+
+    def supply_rows(self, *, strict: bool) -> list[Row]:
+        bindings = self._geo(self.need.within_km if strict else 20000.0)
+        bindings["productType"] = _iris(sorted(self.fits))
+        if strict and self.need.models:
+            bindings["model"] = _iris(sorted(self.need.models))
+        needed = (self.need.needed_by or self.today) if strict else date(1900, 1, 1)
+        bindings["neededBy"] = ox.Literal(
+            needed.isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+        )
+        return self._select("supply-candidates", bindings)
+
+    # -- chain completion ---------------------------------------------------------------------
+
+    def processors(self, product_types: Sequence[str]) -> list[Processor]:
+        rows = self._select(
+            "processing-candidates",
+            {"productType": _iris(sorted(product_types)), **self._geo(PROCESS_REACH_KM)},
+        )
+        found = {}
+        for row in rows:
+            strategy = text(row["strategy"]) if "strategy" in row else None
+            proc = Processor(
+                offer=text(row["pOffer"]),
+                organisation=text(row["processor"]),
+                label=text(row.get("processorLabel", row["processor"])),
+                process=text(row["process"]),
+                process_class=text(row["processClass"]),
+                product_type=text(row["productType"]),
+                material=text(row["material"]) if "material" in row else None,
+                distance_km=(_f(row, "km2") or 0.0) ** 0.5,
+                radius_km=_f(row, "radius"),
+                strategy=strategy,
+                rank=self._rank(strategy, row),
+            )
+            found[(proc.offer, proc.product_type, proc.material or "")] = proc
+        return [found[k] for k in sorted(found)]
+
+    def _rank(self, strategy: str | None, row: Row) -> int | None:
+        if strategy is not None and strategy in self.overrides:
+            return self.overrides[strategy]
+        return int(float(text(row["rank"]))) if "rank" in row else None
+
+    def flow_graph(
+        self, product_types: Sequence[str], rows: list[Row], procs: list[Processor]
+    ) -> tuple[FlowGraph, set[str]]:
+        bound = {"productType": _iris(sorted(product_types))}
+        edges = [
+            Edge(text(r["from"]), text(r["to"]), text(r["kind"]), text(r["flow"]), text(r["of"]))
+            for r in self._select("loop-flows", bound)
+        ]
+        edges += [
+            Edge(text(r["supplier"]), BUYER, "supply", text(r["offer"]), text(r["productType"]))
+            for r in rows
+        ]
+        edges += [Edge(BUYER, p.organisation, "take-back", p.offer, p.product_type) for p in procs]
+        producers = {text(r["producer"]) for r in self._select("producers", bound)}
+        return FlowGraph(edges), producers
+
+    # -- candidates ---------------------------------------------------------------------------
+
+    def candidates(self, rows: list[Row]) -> list[Candidate]:
+        if not rows:
+            return []
+        product_types = sorted({text(r["productType"]) for r in rows})
+        procs = self.processors(product_types)
+        graph, producers = self.flow_graph(product_types, rows, procs)
+        claims = self.claims(sorted({text(r["offer"]) for r in rows}))
+        by_type: dict[str, list[Processor]] = defaultdict(list)
+        for p in procs:
+            by_type[p.product_type].append(p)
+        merged: dict[str, Candidate] = {}
+        for row in rows:
+            c = self.candidate(row, by_type, graph, producers, claims)
+            if c is not None:
+                merged[c.offer] = c  # one chain per offer: the best processor was chosen
+        return [merged[k] for k in sorted(merged)]
+
+    def claims(self, offers: Sequence[str]) -> dict[str, list[Row]]:
+        found: dict[str, list[Row]] = defaultdict(list)
+        for row in self._select("offer-claims", {"offer": _iris(offers)}):
+            found[text(row["offer"])].append(row)
+        return found
+
+    def candidate(
+        self,
+        row: Row,
+        by_type: dict[str, list[Processor]],
+        graph: FlowGraph,
+        producers: set[str],
+        claims: dict[str, list[Row]],
+    ) -> Candidate | None:
+        offer, supplier, product = (
+            text(row["offer"]),
+            text(row["supplier"]),
+            text(row["productType"]),
+        )
+        internal = text(row["internal"]) == "true"
+        if internal and supplier != self.request.requester and not self.request.network_surplus:
+            return None
+        if product not in self.fits:
+            return None
+        fit = self.fits[product]
+        distance = (_f(row, "km2") or 0.0) ** 0.5
+        model = text(row["model"])
+        strategy = text(row["strategy"]) if "strategy" in row else None
+        supply_rank = self._rank(strategy, row)
+        label = text(row.get("supplierLabel", row["supplier"]))
+        supply_step = Step(
+            1, "supplier", supplier, label, offer=offer, distance_km=round(distance, 1)
+        )
+        buyer_step = Step(2, "buyer", self.request.requester or BUYER, "buyer (you)")
+        takes_back = "takeBack" in row and text(row["takeBack"]) == "true"
+        back = way_back(
+            supplier,
+            self.vocab.label(product),
+            by_type.get(product, []),
+            graph,
+            producers,
+            takes_back=takes_back,
+            within_km=self.need.within_km,
+        )
+        closed, steps_after, missing = back.closed, back.steps, back.missing
+        proc_rank, proc_strategy, evidence = back.rank, back.strategy, back.evidence
+        strategies = {s for s in (strategy, proc_strategy) if s}
+        if internal:
+            closed, steps_after, missing = True, (), None
+            ranks = [0 if supplier == self.request.requester else 3]
+        elif closed:
+            ranks = [
+                r
+                for r in (proc_rank, None if model in LEASE_MODELS else supply_rank)
+                if r is not None
+            ]
+            if not ranks and takes_back:
+                ranks = [3]
+        else:
+            ranks = [] if model in LEASE_MODELS else [r for r in (supply_rank,) if r is not None]
+        offer_claims = claims.get(offer, [])
+        scores = [float(text(c["score"])) for c in offer_claims if "score" in c]
+        quantity = min(self.request.quantity, _f(row, "available") or self.request.quantity)
+        mass = _f(row, "mass") or 0.0
+        reused = "condition" in row and text(row["condition"]) in REUSED
+        impact = (mass * quantity if reused or internal else 0.0) + (
+            _f(row, "co2e") or 0.0
+        ) * quantity
+        valid_from = _d(row, "validFrom")
+        recency = 1.0 if valid_from is None or (self.today - valid_from).days < 3 * 365 else 0.8
+        return Candidate(
+            offer=offer,
+            supplier=supplier,
+            supplier_label=label,
+            product_type=product,
+            model=model,
+            fit=fit.score,
+            fit_relation=fit.relation
+            if fit.hops == 0
+            else f"{fit.relation} ({fit.hops} CPV level(s))",
+            distance_km=distance,
+            closed=closed,
+            chain_rank=min(ranks) if ranks else None,
+            strategies=frozenset(strategies),
+            internal=internal,
+            lease_without_take_back=(model in LEASE_MODELS and not closed),
+            missing=missing,
+            available=_f(row, "available"),
+            minimum=_f(row, "minimum"),
+            tco_per_unit=tco_per_unit(
+                years=self.request.tco_years,
+                unit_price=_f(row, "unitPrice"),
+                monthly_fee=_f(row, "monthlyFee"),
+                maintenance=_f(row, "maintenance"),
+                end_of_life=_f(row, "endOfLife"),
+                residual=_f(row, "residual"),
+            ),
+            valid_from=valid_from,
+            valid_through=_d(row, "validThrough"),
+            verification=max(scores) if scores else 0.0,
+            schemes=frozenset(text(c["scheme"]) for c in offer_claims),
+            impact_kg=impact,
+            confidence=(1.0 if "source" in row else 0.6) * recency,
+            steps=(supply_step, buyer_step, *steps_after),
+            evidence=tuple(sorted({offer, *evidence, *(text(c["claim"]) for c in offer_claims)})),
+        )
+
+    # -- the whole pipeline -------------------------------------------------------------------
+
+    def run(self) -> MatchResult:
+        rows = self.supply_rows(strict=True)
+        pool = self.candidates(rows)
+        internal = [c for c in pool if c.internal]
+        market = [c for c in pool if not c.internal]
+        ranked = rank(market, self.need, self.request.weights, top_k=self.request.top_k)
+        reuse = rank(internal, self.need, self.request.weights, top_k=self.request.top_k)
+        explanation: list[str] = []
+        if not ranked:
+            explanation = self.funnel()
+        return MatchResult(
+            id=request_id(self.request),
+            what={
+                "concept": self.target.concept,
+                "label": self.target.label,
+                "kind": self.target.kind,
+                "cpv": self.target.cpv,
+            },
+            where={
+                "lat": round(self.where.lat, 5),
+                "long": round(self.where.long, 5),
+                "label": self.where.label,
+            },
+            internal_reuse=tuple(self._result(i + 1, s) for i, s in enumerate(reuse)),
+            chains=tuple(self._result(i + 1, s) for i, s in enumerate(ranked)),
+            explanation=tuple(explanation),
+            considered=len(pool),
+            counts={
+                "closed": sum(1 for s in ranked if s.candidate.closed),
+                "open": sum(1 for s in ranked if not s.candidate.closed),
+            },
+        )
+
+    def _result(self, position: int, s: Scored) -> ChainResult:
+        c = s.candidate
+        return ChainResult(
+            rank=position,
+            score=s.score,
+            closed=c.closed,
+            partial=s.partial,
+            missing=c.missing,
+            offer=c.offer,
+            supplier=c.supplier,
+            supplier_label=c.supplier_label,
+            product_type=c.product_type,
+            product_label=self.vocab.label(c.product_type),
+            business_model=c.model,
+            distance_km=round(c.distance_km, 1),
+            steps=c.steps,
+            components=s.components,
+            evidence=c.evidence,
+            diversity_penalty=s.diversity_penalty,
+        )
+
+    def funnel(self) -> list[str]:
+        """Why nothing matched: how many candidates each hard filter removed, in order."""
+        everything = [c for c in self.candidates(self.supply_rows(strict=False)) if not c.internal]
+        label, km = self.target.label, self.need.within_km
+        if not everything:
+            return [f"0 offers of {label} (or related CPV codes) anywhere in the graph"]
+        lines = [f"{len(everything)} offer(s) of {label} (or related CPV codes) in the graph"]
+        wider = sum(1 for c in everything if c.distance_km <= 2 * km)
+        remaining = everything
+        for name, passes in FILTERS:
+            kept = [c for c in remaining if passes(c, self.need)]
+            if name == "distance":
+                lines.append(f"{len(kept)} within {km:.0f} km; {wider} within {2 * km:.0f} km")
+            elif len(kept) < len(remaining):
+                lines.append(f"{len(remaining) - len(kept)} more removed by the {name} filter")
+            remaining = kept
+        return lines
+
+
+def match(store: Store, request: MatchRequest, *, today: date | None = None) -> MatchResult:
+    """Ranked, explained closed-loop chains for ``request``."""
+    return Matchmaker(store, request, today=today).run()

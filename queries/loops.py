@@ -1,0 +1,360 @@
+"""Loop census and gap analysis over the whole graph.
+
+For every supply offer: does some processor whose service radius covers the supplier's area
+accept the product (or its materials), and does a chain of flows lead from that processor back
+to the supplier? Closed loops are counted per category and region with their partners; open
+ones become gaps that name the missing role. Bottlenecks are the processors many loops depend
+on, and those that are the only one closing loops of a category in a region.
+
+Built for scale: five whole-graph queries, then per-supplier reverse searches in the flow
+graph (networkx), never a search over all cycles.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from kringloop.graph.store import Row, Store, text
+from kringloop.queries.chains import MAX_PARTNERS, PROCESS_ROLE
+from kringloop.queries.resolve import distance_km
+from kringloop.queries.stages import stage
+
+ID = "https://w3id.org/kringloop/id/"
+LEASE_MODELS = {ID + "business-model/lease", ID + "business-model/product-as-a-service"}
+DEFAULT_RADIUS_KM = 50.0
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A closed loop: supplier → (buyers) → processor → … → supplier."""
+
+    category: str
+    region: str
+    offer: str
+    supplier: str
+    processor: str
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A loop that cannot close, and what is missing."""
+
+    kind: str  # supply | need | processor
+    category: str
+    region: str
+    subject: str
+    label: str
+    missing_role: str
+    reason: str
+    lease: bool = False
+
+
+@dataclass(frozen=True)
+class CategoryRegion:
+    category: str
+    category_label: str
+    region: str
+    region_label: str
+    closed: int
+    open: int
+    partners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    organisation: str
+    label: str
+    loops: int
+    sole_closer_for: tuple[str, ...]
+    articulation: bool
+
+
+@dataclass
+class Census:
+    """The census: loops and gaps, per category and region, and the bottlenecks."""
+
+    cells: list[CategoryRegion] = field(default_factory=list)
+    loops: list[Loop] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    bottlenecks: list[Bottleneck] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def closed_count(self) -> int:
+        return len(self.loops)
+
+
+@dataclass(frozen=True)
+class _Proc:
+    offer: str
+    organisation: str
+    label: str
+    role: str
+    lat: float
+    long: float
+    radius: float
+
+
+def _rows(store: Store, name: str) -> list[Row]:
+    return store.select(stage(name), union_default_graph=True)
+
+
+class _World:
+    """The whole graph's supply, processing and flows, indexed for the census."""
+
+    def __init__(self, store: Store) -> None:
+        self.labels: dict[str, str] = {}
+        self.materials: dict[str, set[str]] = defaultdict(set)
+        for r in _rows(store, "census-materials"):
+            concept = text(r["concept"])
+            if "material" in r:
+                self.materials[concept].add(text(r["material"]))
+            if "label" in r:
+                self.labels[concept] = text(r["label"])
+        self.by_product: dict[str, list[_Proc]] = defaultdict(list)
+        self.by_material: dict[str, list[_Proc]] = defaultdict(list)
+        seen: set[tuple[str, str]] = set()
+        for r in _rows(store, "census-processing"):
+            key = (text(r["pOffer"]), text(r.get("productType", r.get("material", r["pOffer"]))))
+            if key in seen:
+                continue
+            seen.add(key)
+            proc = _Proc(
+                offer=text(r["pOffer"]),
+                organisation=text(r["processor"]),
+                label=text(r.get("processorLabel", r["processor"])),
+                role=PROCESS_ROLE.get(text(r["processClass"]), "collector"),
+                lat=float(text(r["lat"])),
+                long=float(text(r["long"])),
+                radius=float(text(r["radius"])) if "radius" in r else DEFAULT_RADIUS_KM,
+            )
+            self.labels.setdefault(proc.organisation, proc.label)
+            if "productType" in r:
+                self.by_product[text(r["productType"])].append(proc)
+            if "material" in r:
+                self.by_material[text(r["material"])].append(proc)
+        self.flows: nx.DiGraph = nx.DiGraph()
+        for r in _rows(store, "census-flows"):
+            self.flows.add_edge(text(r["from"]), text(r["to"]))
+        self.supply = _rows(store, "census-supply")
+        self.needs = _rows(store, "census-needs")
+        for r in self.supply:
+            self.labels.setdefault(text(r["supplier"]), text(r.get("supplierLabel", r["supplier"])))
+
+    def accepting(self, product: str) -> list[_Proc]:
+        """Processing offers that accept ``product`` or one of its materials."""
+        found = {p.offer: p for p in self.by_product.get(product, [])}
+        for material in sorted(self.materials.get(product, ())):
+            for p in self.by_material.get(material, []):
+                found.setdefault(p.offer, p)
+        return [found[k] for k in sorted(found)]
+
+    def closers(self, supplier: str) -> dict[str, list[str]]:
+        """Organisations from which flows lead back to ``supplier`` (within the loop bound),
+        each with its path to the supplier."""
+        if supplier not in self.flows:
+            return {supplier: [supplier]}
+        paths: dict[str, list[str]] = nx.single_target_shortest_path(
+            self.flows, supplier, cutoff=MAX_PARTNERS - 2
+        )
+        paths.setdefault(supplier, [supplier])
+        return paths
+
+
+def _region(row: Row) -> str:
+    return text(row["region"]) if "region" in row else "(unknown region)"
+
+
+def census(store: Store) -> Census:
+    """Closed loops and gaps over the whole graph (see the module description)."""
+    world = _World(store)
+    result = Census(labels=world.labels)
+    closed_cells: Counter[tuple[str, str]] = Counter()
+    open_cells: Counter[tuple[str, str]] = Counter()
+    partners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    depends: Counter[str] = Counter()
+    closers_of_cell: dict[tuple[str, str], set[str]] = defaultdict(set)
+    reverse_cache: dict[str, dict[str, list[str]]] = {}
+    loop_graph: nx.Graph = nx.Graph()
+    for row in sorted(world.supply, key=lambda r: text(r["offer"])):
+        offer, supplier, product = (
+            text(row["offer"]),
+            text(row["supplier"]),
+            text(row["productType"]),
+        )
+        lat, long = float(text(row["lat"])), float(text(row["long"]))
+        region = _region(row)
+        cell = (product, region)
+        if supplier not in reverse_cache:
+            reverse_cache[supplier] = world.closers(supplier)
+        back = reverse_cache[supplier]
+        accepting = world.accepting(product)
+        in_reach = [p for p in accepting if distance_km(lat, long, p.lat, p.long) <= p.radius]
+        closing = sorted(
+            (p for p in in_reach if p.organisation in back),
+            key=lambda p: (len(back[p.organisation]), p.offer),
+        )
+        takes_back = "takeBack" in row and text(row["takeBack"]) == "true"
+        if closing:
+            p = closing[0]
+            path = (supplier, "buyer", *back[p.organisation])
+            result.loops.append(Loop(product, region, offer, supplier, p.organisation, path))
+            closed_cells[cell] += 1
+            partners[cell].update({supplier, p.organisation, *back[p.organisation]})
+            for org in {p.organisation, *back[p.organisation][1:-1]}:
+                depends[org] += 1
+            closers_of_cell[cell].add(p.organisation)
+            nx.add_path(loop_graph, [supplier, *back[p.organisation]])
+            loop_graph.add_edge(supplier, p.organisation)
+        elif takes_back:
+            result.loops.append(
+                Loop(product, region, offer, supplier, supplier, (supplier, "buyer", supplier))
+            )
+            closed_cells[cell] += 1
+            partners[cell].add(supplier)
+        else:
+            open_cells[cell] += 1
+            model = text(row["model"])
+            role, reason = _missing(world, product, in_reach, accepting, lat, long)
+            result.gaps.append(
+                Gap(
+                    "supply",
+                    product,
+                    region,
+                    offer,
+                    world.labels.get(supplier, supplier),
+                    role,
+                    reason,
+                    lease=model in LEASE_MODELS,
+                )
+            )
+    result.gaps += _need_gaps(world, result)
+    result.gaps += _processor_gaps(world)
+    cells = set(closed_cells) | set(open_cells)
+    result.cells = [
+        CategoryRegion(
+            category=c,
+            category_label=world.labels.get(c, c.rsplit("/", 1)[-1]),
+            region=r,
+            region_label=world.labels.get(r, r.rsplit("/", 1)[-1]),
+            closed=closed_cells[(c, r)],
+            open=open_cells[(c, r)],
+            partners=tuple(sorted(partners[(c, r)])),
+        )
+        for c, r in sorted(cells)
+    ]
+    articulation = (
+        set(nx.articulation_points(loop_graph)) if loop_graph.number_of_nodes() else set()
+    )
+    sole: dict[str, list[str]] = defaultdict(list)
+    for (c, r), orgs in closers_of_cell.items():
+        if len(orgs) == 1:
+            sole[next(iter(orgs))].append(f"{world.labels.get(c, c)} in {world.labels.get(r, r)}")
+    ranked = sorted(depends.items(), key=lambda kv: (-kv[1], kv[0]))
+    result.bottlenecks = [
+        Bottleneck(
+            org,
+            world.labels.get(org, org),
+            n,
+            tuple(sorted(sole.get(org, []))),
+            org in articulation,
+        )
+        for org, n in ranked
+        if sole.get(org) or org in articulation or n >= 2
+    ]
+    return result
+
+
+def _missing(
+    world: _World,
+    product: str,
+    in_reach: list[_Proc],
+    accepting: list[_Proc],
+    lat: float,
+    long: float,
+) -> tuple[str, str]:
+    label = world.labels.get(product, product.rsplit("/", 1)[-1])
+    if in_reach:
+        p = in_reach[0]
+        return (
+            "producer",
+            f"{p.label} ({p.role}) takes {label} back but no flow leads back to the supplier",
+        )
+    if accepting:
+        nearest = min(accepting, key=lambda p: (distance_km(lat, long, p.lat, p.long), p.offer))
+        km = distance_km(lat, long, nearest.lat, nearest.long)
+        return nearest.role, (
+            f"no {nearest.role} for {label} within reach (nearest {nearest.label} at {km:.0f} km, "
+            f"serves {nearest.radius:.0f} km)"
+        )
+    materials = ", ".join(
+        sorted(world.labels.get(m, m.rsplit("/", 1)[-1]) for m in world.materials.get(product, ()))
+    )
+    what = f"{label} or its materials ({materials})" if materials else label
+    return "recycler", f"no collector, refurbisher or recycler accepts {what} anywhere"
+
+
+def _need_gaps(world: _World, census_: Census) -> list[Gap]:
+    """Needs for which no closed loop of their product type starts within their distance."""
+    closed_by_product: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    offers = {text(r["offer"]): r for r in world.supply}
+    for loop in census_.loops:
+        row = offers[loop.offer]
+        closed_by_product[loop.category].append((float(text(row["lat"])), float(text(row["long"]))))
+    gaps = []
+    seen: set[str] = set()
+    for r in sorted(world.needs, key=lambda r: text(r["need"])):
+        need = text(r["need"])
+        if need in seen:
+            continue
+        seen.add(need)
+        product, lat, long = text(r["productType"]), float(text(r["lat"])), float(text(r["long"]))
+        limit = float(text(r["maxKm"])) if "maxKm" in r else DEFAULT_RADIUS_KM
+        if any(
+            distance_km(lat, long, a, b) <= limit for a, b in closed_by_product.get(product, [])
+        ):
+            continue
+        accepting = world.accepting(product)
+        in_reach = [p for p in accepting if distance_km(lat, long, p.lat, p.long) <= p.radius]
+        role, reason = _missing(world, product, in_reach, accepting, lat, long)
+        label = world.labels.get(product, product.rsplit("/", 1)[-1])
+        gaps.append(
+            Gap(
+                "need",
+                product,
+                _region(r),
+                need,
+                text(r.get("buyerLabel", r["buyer"])),
+                role,
+                f"no closed loop for {label} within {limit:.0f} km: {reason}",
+            )
+        )
+    return gaps
+
+
+def _processor_gaps(world: _World) -> list[Gap]:
+    """Processors from which no flow leads anywhere: what they take back goes nowhere known."""
+    gaps = []
+    seen: set[str] = set()
+    for product, procs in sorted(world.by_product.items()):
+        for p in procs:
+            if p.organisation in seen:
+                continue
+            seen.add(p.organisation)
+            if world.flows.has_node(p.organisation) and world.flows.out_degree(p.organisation) > 0:
+                continue
+            gaps.append(
+                Gap(
+                    "processor",
+                    product,
+                    "(any)",
+                    p.organisation,
+                    p.label,
+                    "producer",
+                    f"{p.label} ({p.role}) has no return flow to a producer",
+                )
+            )
+    return gaps

@@ -35,6 +35,14 @@ def text(term: Term) -> str:
     return str(term) if isinstance(term, ox.Triple) else term.value
 
 
+def _quad_text(quad: ox.Quad) -> str:
+    """A quad in SPARQL data syntax; terms are serialised (escaped) by pyoxigraph."""
+    triple = f"{quad.subject} {quad.predicate} {quad.object} ."
+    if isinstance(quad.graph_name, ox.DefaultGraph):
+        return triple
+    return f"GRAPH {quad.graph_name} {{ {triple} }}"
+
+
 def syntax_position(message: str) -> Position:
     """The line and column a pyoxigraph syntax message points at.
 
@@ -129,6 +137,19 @@ class Store(ABC):
             rows.append(row)
         return rows
 
+    def change(self, *, remove: Iterable[ox.Quad] = (), add: Iterable[ox.Quad] = ()) -> None:
+        """Remove and add quads in one transaction (one SPARQL update built from terms).
+
+        Blank nodes cannot be removed this way (DELETE DATA forbids them).
+        """
+        parts = []
+        for keyword, quads in (("DELETE", remove), ("INSERT", add)):
+            body = " ".join(_quad_text(q) for q in quads)
+            if body:
+                parts.append(f"{keyword} DATA {{ {body} }}")
+        if parts:
+            self.update(" ;\n".join(parts))
+
     def count(self, graph: GraphName | None = None) -> int:
         """Number of quads in the dataset, or triples in one graph."""
         if graph is None:
@@ -220,7 +241,7 @@ class OxigraphStore(Store):
             )
         except SyntaxError as err:
             raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
-        except OSError as err:
+        except (OSError, RuntimeError) as err:
             raise QueryError(f"query failed: {err}") from err
 
     def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
@@ -231,7 +252,7 @@ class OxigraphStore(Store):
             self._store.update(sparql)
         except SyntaxError as err:
             raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
-        except OSError as err:
+        except (OSError, RuntimeError) as err:
             raise QueryError(f"update failed, nothing was changed: {err}") from err
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:

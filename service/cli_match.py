@@ -1,0 +1,173 @@
+"""Commands for buyers and facilitators: match, loops, gaps, eval."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kringloop.queries import evaluate, loops, match_record, matchmaker
+from kringloop.queries.request import MatchRequest
+from kringloop.service.cli_common import app, opened, out, run
+
+
+def _short(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+@app.command()
+def match(
+    what: Annotated[
+        str, typer.Option("--what", help="CPV code, product-type IRI or label (nl/en/fr)")
+    ],
+    near: Annotated[str | None, typer.Option("--near", help="place name or postcode")] = None,
+    within: Annotated[float, typer.Option("--within", help="maximum distance in km")] = 50,
+    quantity: Annotated[float, typer.Option("--quantity", "-n", help="how many")] = 1,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="accepted business model (repeat)")
+    ] = None,
+    certification: Annotated[
+        list[str] | None, typer.Option("--cert", help="required certification")
+    ] = None,
+    max_rank: Annotated[
+        int | None, typer.Option("--max-rank", help="highest acceptable R-rank")
+    ] = None,
+    needed_by: Annotated[str | None, typer.Option("--needed-by", help="YYYY-MM-DD")] = None,
+    requester: Annotated[
+        str | None, typer.Option("--requester", help="requesting organisation IRI")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="how many chains")] = 5,
+    save: Annotated[bool, typer.Option("--save", help="store the match as a PROV record")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Ranked, explained closed-loop chains for a buyer's request."""
+    request = run(
+        lambda: MatchRequest(
+            what=what,
+            near=near,
+            within_km=within,
+            quantity=quantity,
+            business_models=model or [],
+            certifications=certification or [],
+            max_r_rank=max_rank,
+            requester=requester,
+            top_k=top,
+            needed_by=date.fromisoformat(needed_by) if needed_by else None,
+            save=save,
+        )
+    )
+    with opened(read_only=not save) as store:
+        result = run(lambda: matchmaker.match(store, request))
+        if save:
+            run(lambda: match_record.save(store, result, request))
+    if as_json:
+        out.print_json(json.dumps(dataclasses.asdict(result), default=str))
+        return
+    out.print(
+        f"[bold]{result.what['label']}[/bold] near {result.where['label']} "
+        f"(request {result.id}; {result.considered} candidate offer(s))"
+    )
+    for title, chains in (
+        ("internal reuse first", result.internal_reuse),
+        ("chains", result.chains),
+    ):
+        if not chains:
+            continue
+        table = Table("#", "score", "loop", "supplier", "model", "km", "chain", title=title)
+        for c in chains:
+            loop = "closed" if c.closed else f"open: {c.missing}"
+            path = " → ".join(f"{s.role} {_short(s.label)}" for s in c.steps)
+            table.add_row(
+                str(c.rank),
+                f"{c.score:.3f}",
+                loop,
+                c.supplier_label,
+                _short(c.business_model),
+                f"{c.distance_km:.0f}",
+                path,
+            )
+        out.print(table)
+    for line in result.explanation:
+        out.print(f"• {line}")
+
+
+@app.command("loops")
+def loops_command(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Closed and open loops per category and region (the loop census)."""
+    with opened(read_only=True) as store:
+        census = run(lambda: loops.census(store))
+    if as_json:
+        out.print_json(json.dumps(dataclasses.asdict(census)["cells"]))
+        return
+    table = Table("category", "region", "closed", "open", "partners")
+    for cell in census.cells:
+        table.add_row(
+            cell.category_label,
+            cell.region_label,
+            str(cell.closed),
+            str(cell.open),
+            str(len(cell.partners)),
+        )
+    out.print(table)
+    out.print(f"{census.closed_count()} closed loop(s), {sum(c.open for c in census.cells)} open")
+
+
+@app.command()
+def gaps(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Loops that cannot close, the missing role, and the bottleneck processors."""
+    with opened(read_only=True) as store:
+        census = run(lambda: loops.census(store))
+    if as_json:
+        data = dataclasses.asdict(census)
+        out.print_json(json.dumps({"gaps": data["gaps"], "bottlenecks": data["bottlenecks"]}))
+        return
+    table = Table("kind", "who", "category", "missing role", "why")
+    for gap in census.gaps:
+        table.add_row(
+            gap.kind,
+            gap.label,
+            census.labels.get(gap.category, _short(gap.category)),
+            gap.missing_role,
+            gap.reason,
+        )
+    out.print(table)
+    if census.bottlenecks:
+        neck = Table("bottleneck", "loops", "only closer for", "articulation point")
+        for b in census.bottlenecks:
+            neck.add_row(
+                b.label, str(b.loops), "; ".join(b.sole_closer_for), "yes" if b.articulation else ""
+            )
+        out.print(neck)
+
+
+@app.command("eval")
+def eval_command(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Replay the evaluation cases: hit@1, hit@3, coverage, top-3 stability under ±20% weights."""
+    with opened(read_only=True) as store:
+        report = run(lambda: evaluate.evaluate(store, evaluate.load_cases()))
+    if as_json:
+        out.print_json(json.dumps(dataclasses.asdict(report)))
+        return
+    table = Table("case", "expected", "found at", "stable top 3")
+    for case in report.cases:
+        table.add_row(
+            case.name,
+            ", ".join(_short(e) for e in case.expected),
+            str(case.position or "—"),
+            f"{case.stability:.0%}",
+        )
+    out.print(table)
+    out.print(
+        f"hit@1 {report.hit_at_1:.2f}  hit@3 {report.hit_at_3:.2f}  "
+        f"coverage {report.coverage:.2f}  stability {report.stability:.2f}"
+    )

@@ -129,13 +129,25 @@ class ShapesValidator:
             graph.parse(path, format="turtle")
         return graph
 
-    def check(self, quads: Sequence[ox.Quad | ox.Triple]) -> Report:
-        """Validate the nodes that ``quads`` describe."""
+    def check(
+        self,
+        quads: Sequence[ox.Quad | ox.Triple],
+        *,
+        context_only: Iterable[ox.NamedNode] = (),
+    ) -> Report:
+        """Validate the nodes that ``quads`` describe, except ``context_only`` (nodes whose
+        triples are there only to check others, e.g. who points to a node)."""
         data = [q for q in quads if not isinstance(q, ox.Quad) or q.graph_name not in self._skip]
         if not data or not self._shape_files:
             return Report([])
-        graph = to_rdflib(data)
-        focus = sorted({s for s in graph.subjects() if isinstance(s, URIRef | BNode)}, key=str)
+        # Blank nodes become IRIs (skolemised) so that they can be focus nodes too.
+        graph = to_rdflib(data).skolemize()
+        skip = {URIRef(node.value) for node in context_only}
+        nodes = sorted(
+            {s for s in graph.subjects() if isinstance(s, URIRef) and s not in skip}, key=str
+        )
+        if not nodes:
+            return Report([])
         if self._context is not None:
             subjects = {q.subject for q in data}
             pointed = sorted(
@@ -143,9 +155,9 @@ class ShapesValidator:
             )
             for triple in self._context(pointed):
                 graph.add((_rdflib(triple.subject), RDF.type, _rdflib(triple.object)))
-        return self._run(graph, focus)
+        return self._run(graph, nodes)
 
-    def _run(self, graph: Graph, focus: list[URIRef | BNode]) -> Report:
+    def _run(self, graph: Graph, focus: list[URIRef]) -> Report:
         from pyshacl import validate
 
         _, results, _ = validate(

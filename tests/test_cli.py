@@ -127,3 +127,33 @@ def test_init_loads_the_bundle_once(store: Path) -> None:
     assert code == 0 and "initialised" in out
     code, out, _ = kl(store, "init")
     assert code == 0 and "already holds data" in out
+
+
+GOLDEN = Path(__file__).parent / "golden" / "golden.ttl"
+SHAPES = Path(__file__).parent / "shapes"
+
+
+def test_validate_reports_and_exits_1_on_violations(store: Path) -> None:
+    code, out, _ = kl(store, "validate", str(GOLDEN))
+    assert code == 0, out
+    assert "conforms: 0 violation(s)" in out
+    invalid = SHAPES / "SupplyOfferShape-invalid-no-business-model.ttl"
+    code, out, _ = kl(store, "validate", str(invalid))
+    assert code == 1
+    assert "does not conform" in out and "businessModel" in out
+
+
+def test_load_refuses_data_that_does_not_conform(store: Path) -> None:
+    kl(store, "init", "--no-demo")
+    invalid = SHAPES / "SupplyOfferShape-invalid-no-business-model.ttl"
+    code, _, err = kl(store, "load", str(invalid))
+    assert code == 1
+    assert "SHACL violation" in err and "nothing was loaded" in err
+    code, out, _ = kl(
+        store, "query", "ASK { GRAPH ?g { ?s a <https://w3id.org/kringloop/ns#SupplyOffer> } }"
+    )
+    assert out.strip() == "false"
+    code, out, _ = kl(store, "load", str(invalid), "--no-validate")
+    assert code == 0
+    code, out, _ = kl(store, "load", str(GOLDEN))
+    assert code == 0, out

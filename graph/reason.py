@@ -74,8 +74,11 @@ def diagnose(store: Store, graphs: Sequence[ox.NamedNode]) -> list[str]:
     disjoint = store.select(
         """PREFIX owl: <http://www.w3.org/2002/07/owl#>
         PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
         SELECT DISTINCT ?x ?a ?b WHERE {
-          ?a owl:disjointWith ?b .
+          { ?a owl:disjointWith ?b }
+          UNION { ?all a owl:AllDisjointClasses ; owl:members ?list .
+                  ?list rdf:rest*/rdf:first ?a , ?b . FILTER(?a != ?b && STR(?a) < STR(?b)) }
           ?x a/rdfs:subClassOf* ?a . ?x a/rdfs:subClassOf* ?b .
         } ORDER BY ?x""",
         default_graphs=chosen,

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint typecheck pytest bench clean
+.PHONY: install sysdeps serve test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Java for the reasoner, Chromium for the browser tests (installed with apt-get as root).
+sysdeps:
+	.ci/sysdeps
 
 serve: install
 	$(BIN)/kringloop serve
@@ -24,7 +28,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install sysdeps
 	$(BIN)/pytest
 
 test: lint typecheck pytest

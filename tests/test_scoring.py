@@ -76,7 +76,7 @@ def needs(draw: st.DrawFn) -> Need:
 weights = st.builds(Weights, **{name: st.floats(min_value=0, max_value=5) for name in COMPONENTS})
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(candidates(), needs(), weights, st.integers(min_value=1, max_value=10))
 def test_every_result_passes_the_hard_filters(
     pool: list[Candidate], need: Need, w: Weights, k: int
@@ -86,7 +86,7 @@ def test_every_result_passes_the_hard_filters(
         assert scored.candidate.distance_km <= need.within_km + 1e-9
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(candidates(), needs(), weights, st.randoms(use_true_random=False))
 def test_order_of_input_does_not_matter(
     pool: list[Candidate], need: Need, w: Weights, rnd: object
@@ -98,7 +98,7 @@ def test_order_of_input_does_not_matter(
     assert first == second
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(candidates(), needs(), weights)
 def test_scores_and_components_stay_in_range(pool: list[Candidate], need: Need, w: Weights) -> None:
     for scored in rank(pool, need, w, top_k=20):
@@ -110,7 +110,7 @@ def test_scores_and_components_stay_in_range(pool: list[Candidate], need: Need, 
         assert abs(sum(c.contribution for c in scored.components) - scored.score) < 1e-3
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     candidates(), needs(), st.sampled_from(["distance", "impact", "confidence", "certification"])
 )

@@ -82,7 +82,8 @@ class Edge:
 class FlowGraph:
     """The directed graph of partners around one request."""
 
-    def __init__(self, edges: Iterable[Edge]) -> None:
+    def __init__(self, edges: Iterable[Edge], labels: dict[str, str] | None = None) -> None:
+        self.labels = labels or {}
         self.graph: nx.DiGraph = nx.DiGraph()
         for edge in sorted(edges, key=lambda e: (e.source, e.target, e.flow)):
             if not self.graph.has_edge(edge.source, edge.target):
@@ -178,7 +179,7 @@ def way_back(
         for i, (a, b) in enumerate(pairwise(back)):
             flow = graph.edge(a, b)["flow"]
             role = "producer" if b in producers else ("supplier" if b == supplier else "partner")
-            steps.append(Step(4 + i, role, b, b, flow=flow))
+            steps.append(Step(4 + i, role, b, graph.labels.get(b, b), flow=flow))
             evidence.append(flow)
         rank = p.realised_rank
         key = (rank if rank is not None else 9, cycle_length(back), p.distance_km, p.offer)
@@ -188,7 +189,8 @@ def way_back(
     if best is not None:
         return best[1]
     if takes_back:
-        return WayBack(True, (Step(3, "supplier (take-back)", supplier, supplier),))
+        label = graph.labels.get(supplier, supplier)
+        return WayBack(True, (Step(3, "supplier (take-back)", supplier, label),))
     if reach:
         p = min(reach, key=lambda x: (x.distance_km, x.offer))
         producer = graph.reaches_producer(p.organisation, producers)

@@ -201,17 +201,26 @@ class Matchmaker:
         self, product_types: Sequence[str], rows: list[Row], procs: list[Processor]
     ) -> tuple[FlowGraph, set[str]]:
         bound = {"productType": _iris(sorted(product_types))}
-        edges = [
-            Edge(text(r["from"]), text(r["to"]), text(r["kind"]), text(r["flow"]), text(r["of"]))
-            for r in self._select("loop-flows", bound)
-        ]
-        edges += [
-            Edge(text(r["supplier"]), BUYER, "supply", text(r["offer"]), text(r["productType"]))
-            for r in rows
-        ]
+        labels: dict[str, str] = {}
+        edges = []
+        for r in self._select("loop-flows", bound):
+            edges.append(
+                Edge(
+                    text(r["from"]), text(r["to"]), text(r["kind"]), text(r["flow"]), text(r["of"])
+                )
+            )
+            for end in ("from", "to"):
+                if f"{end}Label" in r:
+                    labels[text(r[end])] = text(r[f"{end}Label"])
+        for r in rows:
+            labels[text(r["supplier"])] = text(r.get("supplierLabel", r["supplier"]))
+            edges.append(
+                Edge(text(r["supplier"]), BUYER, "supply", text(r["offer"]), text(r["productType"]))
+            )
         edges += [Edge(BUYER, p.organisation, "take-back", p.offer, p.product_type) for p in procs]
+        labels.update({p.organisation: p.label for p in procs})
         producers = {text(r["producer"]) for r in self._select("producers", bound)}
-        return FlowGraph(edges), producers
+        return FlowGraph(edges, labels), producers
 
     # -- candidates ---------------------------------------------------------------------------
 

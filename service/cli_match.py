@@ -75,22 +75,20 @@ def match(
         ("internal reuse first", result.internal_reuse),
         ("chains", result.chains),
     ):
-        if not chains:
-            continue
-        table = Table("#", "score", "loop", "supplier", "model", "km", "chain", title=title)
+        if chains:
+            out.print(f"[bold]{title}[/bold]")
         for c in chains:
-            loop = "closed" if c.closed else f"open: {c.missing}"
-            path = " → ".join(f"{s.role} {_short(s.label)}" for s in c.steps)
-            table.add_row(
-                str(c.rank),
-                f"{c.score:.3f}",
-                loop,
-                c.supplier_label,
-                _short(c.business_model),
-                f"{c.distance_km:.0f}",
-                path,
+            loop = "[green]closed loop[/green]" if c.closed else f"[red]open[/red]: {c.missing}"
+            out.print(
+                f"{c.rank}. {c.score:.3f}  {c.supplier_label} — {_short(c.business_model)}, "
+                f"{c.distance_km:.0f} km — {loop}",
+                highlight=False,
             )
-        out.print(table)
+            for step in c.steps:
+                km = f" ({step.distance_km:.0f} km)" if step.distance_km is not None else ""
+                out.print(f"     {step.index}. {step.role}: {step.label}{km}", highlight=False)
+            parts = ", ".join(f"{x.name} {x.value:.2f} x {x.weight:g}" for x in c.components)
+            out.print(f"     score = weighted mean of {parts}", highlight=False)
     for line in result.explanation:
         out.print(f"• {line}")
 

@@ -13,7 +13,7 @@ graph (networkx), never a search over all cycles.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
@@ -96,6 +96,7 @@ class _Proc:
     lat: float
     long: float
     radius: float
+    direct: bool = True  # accepts the product type itself, not only one of its materials
 
 
 def _rows(store: Store, name: str) -> list[Row]:
@@ -135,7 +136,7 @@ class _World:
             if "productType" in r:
                 self.by_product[text(r["productType"])].append(proc)
             if "material" in r:
-                self.by_material[text(r["material"])].append(proc)
+                self.by_material[text(r["material"])].append(replace(proc, direct=False))
         self.flows: nx.DiGraph = nx.DiGraph()
         for r in _rows(store, "census-flows"):
             self.flows.add_edge(text(r["from"]), text(r["to"]))
@@ -276,19 +277,27 @@ def _missing(
     lat: float,
     long: float,
 ) -> tuple[str, str]:
+    """The role a loop lacks and why. Processors of the product itself count before those
+    that only take one of its materials."""
     label = world.labels.get(product, product.rsplit("/", 1)[-1])
-    if in_reach:
-        p = in_reach[0]
-        return (
-            "producer",
-            f"{p.label} ({p.role}) takes {label} back but no flow leads back to the supplier",
+    direct = [p for p in in_reach if p.direct]
+    if direct:
+        p = direct[0]
+        return "producer", (
+            f"{p.label} ({p.role}) takes {label} back but no flow leads back to the supplier"
         )
-    if accepting:
-        nearest = min(accepting, key=lambda p: (distance_km(lat, long, p.lat, p.long), p.offer))
+    elsewhere = [p for p in accepting if p.direct] or accepting
+    only_material = (
+        f"; only {in_reach[0].label} ({in_reach[0].role}) takes one of its materials"
+        if in_reach
+        else ""
+    )
+    if elsewhere:
+        nearest = min(elsewhere, key=lambda p: (distance_km(lat, long, p.lat, p.long), p.offer))
         km = distance_km(lat, long, nearest.lat, nearest.long)
         return nearest.role, (
             f"no {nearest.role} for {label} within reach (nearest {nearest.label} at {km:.0f} km, "
-            f"serves {nearest.radius:.0f} km)"
+            f"serves {nearest.radius:.0f} km){only_material}"
         )
     materials = ", ".join(
         sorted(world.labels.get(m, m.rsplit("/", 1)[-1]) for m in world.materials.get(product, ()))

@@ -127,16 +127,14 @@ def gaps(
         data = dataclasses.asdict(census)
         out.print_json(json.dumps({"gaps": data["gaps"], "bottlenecks": data["bottlenecks"]}))
         return
-    table = Table("kind", "who", "category", "missing role", "why")
     for gap in census.gaps:
-        table.add_row(
-            gap.kind,
-            gap.label,
-            census.labels.get(gap.category, _short(gap.category)),
-            gap.missing_role,
-            gap.reason,
+        category = census.labels.get(gap.category, _short(gap.category))
+        out.print(
+            f"• \\[{gap.kind}] {gap.label} — {category} — missing: [bold]{gap.missing_role}[/bold]"
+            f"\n    {gap.reason}",
+            highlight=False,
         )
-    out.print(table)
+    out.print(f"{len(census.gaps)} gap(s)")
     if census.bottlenecks:
         neck = Table("bottleneck", "loops", "only closer for", "articulation point")
         for b in census.bottlenecks:

@@ -1,4 +1,4 @@
-"""Knowledge shipped with kringloop: code lists, CPV subset, places, seed and illustrative market."""
+"""Knowledge shipped with kringloop: code lists, CPV, places, seed and illustrative market."""
 
 from importlib.resources import files
 from pathlib import Path

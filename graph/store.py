@@ -315,8 +315,12 @@ class OxigraphStore(Store):
             self._store.optimize()
 
     def close(self) -> None:
-        if not self.read_only and self.location != "memory":
+        """Flush and let go of the engine, so that its lock on the directory is released."""
+        if self.location == "memory":
+            return
+        if not self.read_only:
             self._store.flush()
+        del self._store
 
     def _check_writable(self) -> None:
         if self.read_only:

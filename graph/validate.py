@@ -158,6 +158,8 @@ class ShapesValidator:
         return self._run(graph, nodes)
 
     def _run(self, graph: Graph, focus: list[URIRef]) -> Report:
+        # Not pySHACL's focus_nodes: with it, nested shapes on other nodes are skipped. The
+        # whole graph is validated and only results about the data's own nodes are kept.
         from pyshacl import validate
 
         _, results, _ = validate(
@@ -166,10 +168,10 @@ class ShapesValidator:
             ont_graph=self.ontology_graph,
             inference="none",
             allow_warnings=True,
-            focus_nodes=list(focus),
         )
         assert isinstance(results, Graph)
-        return Report(read_results(results))
+        own = {str(node) for node in focus}
+        return Report([v for v in read_results(results) if v.focus in own])
 
     def __call__(self, quads: Sequence[ox.Quad]) -> None:
         report = self.check(quads)

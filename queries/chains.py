@@ -9,7 +9,7 @@ buyer), up to six partners in the loop.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import networkx as nx
@@ -65,9 +65,11 @@ class Processor:
     def realised_rank(self) -> int | None:
         return self.rank if self.rank is not None else PROCESS_RANK.get(self.process_class)
 
-    def reaches(self, fallback_km: float) -> bool:
-        """Whether its service radius (or the request's radius) covers the buyer."""
-        return self.distance_km <= (self.radius_km if self.radius_km is not None else fallback_km)
+    def reaches(self, within_km: float) -> bool:
+        """Whether it can take the product back from the buyer: the buyer lies within its
+        service radius and within the distance the buyer accepts (loops stay local)."""
+        radius = within_km if self.radius_km is None else min(self.radius_km, within_km)
+        return self.distance_km <= radius
 
 
 @dataclass(frozen=True)
@@ -91,32 +93,20 @@ class FlowGraph:
                     edge.source, edge.target, flow=edge.flow, kind=edge.kind, of=edge.of
                 )
 
-    def path_back(self, processor: str, supplier: str) -> list[str] | None:
-        """The shortest path of flows from ``processor`` back to ``supplier`` that keeps the
-        whole loop (supplier, buyer, processor … supplier) within six partners."""
-        if processor == supplier:
+    def path_back(self, processor: str, targets: set[str]) -> list[str] | None:
+        """The shortest path of flows from ``processor`` to one of ``targets`` (the supplier,
+        or a producer of the product) short enough that the loop has at most six partners."""
+        if processor in targets:
             return [processor]
-        if processor not in self.graph or supplier not in self.graph:
+        if processor not in self.graph:
             return None
-        try:
-            path: list[str] = nx.shortest_path(self.graph, processor, supplier)
-        except nx.NetworkXNoPath:
-            return None
-        return path if len(path) + 1 <= MAX_PARTNERS else None
+        paths = nx.single_source_shortest_path(self.graph, processor, cutoff=MAX_PARTNERS - 2)
+        found = sorted((len(path), node) for node, path in paths.items() if node in targets)
+        return list(paths[found[0][1]]) if found else None
 
     def edge(self, source: str, target: str) -> dict[str, str]:
         data: dict[str, str] = self.graph.edges[source, target]
         return data
-
-    def reaches_producer(self, processor: str, producers: set[str]) -> str | None:
-        """A producer that a return flow from ``processor`` reaches (directly or via others)."""
-        if processor not in self.graph:
-            return None
-        lengths = nx.single_source_shortest_path_length(
-            self.graph, processor, cutoff=MAX_PARTNERS - 2
-        )
-        hits = sorted((d, p) for p, d in lengths.items() if p in producers and p != processor)
-        return hits[0][1] if hits else None
 
 
 def cycle_length(path_back: list[str]) -> int:
@@ -164,23 +154,37 @@ def way_back(
 ) -> WayBack:
     """The best way back for one supply offer.
 
-    Among the processors whose radius covers the buyer, the one whose return path to the
-    supplier closes the loop at the best R-rank (then the shortest loop, then the nearest);
-    else the supplier's own take-back; else an open chain that says what is missing.
+    The loop closes when a processor whose radius covers the buyer takes the product back and
+    flows lead from it to the supplier, or to a producer of the product (who supplies the
+    supplier: product or material is back with its maker). Among those, the best R-rank wins,
+    then the shortest loop, then the nearest processor. Else the supplier's own take-back;
+    else an open chain that says what is missing.
     """
     reach = [p for p in procs if p.reaches(within_km)]
+    targets = {supplier, *producers}
     best: tuple[tuple[int, int, float, str], WayBack] | None = None
     for p in reach:
-        back = graph.path_back(p.organisation, supplier)
+        back = graph.path_back(p.organisation, targets)
         if back is None:
             continue
         steps = [_processor_step(p)]
         evidence = [p.offer, p.process]
         for i, (a, b) in enumerate(pairwise(back)):
             flow = graph.edge(a, b)["flow"]
-            role = "producer" if b in producers else ("supplier" if b == supplier else "partner")
+            role = "supplier" if b == supplier else ("producer" if b in producers else "partner")
             steps.append(Step(4 + i, role, b, graph.labels.get(b, b), flow=flow))
             evidence.append(flow)
+        if back[-1] != supplier:  # back with a producer of the product, who supplies the supplier
+            if len(back) == 1:
+                steps[-1] = replace(steps[-1], role=f"{p.role} and producer")
+            steps.append(
+                Step(
+                    len(steps) + 3,
+                    "supplier (sources from the producer)",
+                    supplier,
+                    graph.labels.get(supplier, supplier),
+                )
+            )
         rank = p.realised_rank
         key = (rank if rank is not None else 9, cycle_length(back), p.distance_km, p.offer)
         if best is None or key < best[0]:
@@ -191,13 +195,13 @@ def way_back(
     if takes_back:
         label = graph.labels.get(supplier, supplier)
         return WayBack(True, (Step(3, "supplier (take-back)", supplier, label),))
-    if reach:
-        p = min(reach, key=lambda x: (x.distance_km, x.offer))
-        producer = graph.reaches_producer(p.organisation, producers)
-        if producer is not None:
-            missing = f"no flow from producer {producer} back to the supplier"
-        else:
-            missing = "no return flow from the processor to a producer"
+    direct = [p for p in reach if p.material is None] or reach
+    if direct:
+        p = min(direct, key=lambda x: (x.distance_km, x.offer))
+        missing = (
+            f"{p.label} ({p.role}) takes it back, but no flow leads from there to a producer "
+            "of the product or to the supplier"
+        )
         return WayBack(
             False, (_processor_step(p),), missing, p.realised_rank, p.strategy, (p.offer,)
         )

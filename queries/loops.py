@@ -137,6 +137,10 @@ class _World:
                 self.by_product[text(r["productType"])].append(proc)
             if "material" in r:
                 self.by_material[text(r["material"])].append(replace(proc, direct=False))
+        self.producers: dict[str, set[str]] = defaultdict(set)
+        for r in _rows(store, "census-producers"):
+            self.producers[text(r["productType"])].add(text(r["producer"]))
+        self._forward: dict[str, dict[str, list[str]]] = {}
         self.flows: nx.DiGraph = nx.DiGraph()
         for r in _rows(store, "census-flows"):
             self.flows.add_edge(text(r["from"]), text(r["to"]))
@@ -153,24 +157,34 @@ class _World:
                 found.setdefault(p.offer, p)
         return [found[k] for k in sorted(found)]
 
-    def closers(self, supplier: str) -> dict[str, list[str]]:
-        """Organisations from which flows lead back to ``supplier`` (within the loop bound),
-        each with its path to the supplier."""
-        if supplier not in self.flows:
-            return {supplier: [supplier]}
-        paths: dict[str, list[str]] = nx.single_target_shortest_path(
-            self.flows, supplier, cutoff=MAX_PARTNERS - 2
+    def way_back(self, processor: str, supplier: str, product: str) -> list[str] | None:
+        """The shortest flow path from ``processor`` to the supplier or to a producer of the
+        product (the loop closes there), within the loop bound; forward searches are cached."""
+        if processor not in self._forward:
+            if processor in self.flows:
+                self._forward[processor] = nx.single_source_shortest_path(
+                    self.flows, processor, cutoff=MAX_PARTNERS - 2
+                )
+            else:
+                self._forward[processor] = {processor: [processor]}
+        paths = self._forward[processor]
+        targets = {supplier} | self.producers.get(product, set())
+        found = sorted(
+            (len(path), node != supplier, node) for node, path in paths.items() if node in targets
         )
-        paths.setdefault(supplier, [supplier])
-        return paths
+        return paths[found[0][2]] if found else None
 
 
 def _region(row: Row) -> str:
     return text(row["region"]) if "region" in row else "(unknown region)"
 
 
-def census(store: Store) -> Census:
-    """Closed loops and gaps over the whole graph (see the module description)."""
+def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
+    """Closed loops and gaps over the whole graph (see the module description).
+
+    A processor closes a loop where it serves (its service radius) and no farther than
+    ``radius_km`` from the supplier: loops are local.
+    """
     world = _World(store)
     result = Census(labels=world.labels)
     closed_cells: Counter[tuple[str, str]] = Counter()
@@ -178,7 +192,6 @@ def census(store: Store) -> Census:
     partners: dict[tuple[str, str], set[str]] = defaultdict(set)
     depends: Counter[str] = Counter()
     closers_of_cell: dict[tuple[str, str], set[str]] = defaultdict(set)
-    reverse_cache: dict[str, dict[str, list[str]]] = {}
     loop_graph: nx.Graph = nx.Graph()
     for row in sorted(world.supply, key=lambda r: text(r["offer"])):
         offer, supplier, product = (
@@ -189,27 +202,28 @@ def census(store: Store) -> Census:
         lat, long = float(text(row["lat"])), float(text(row["long"]))
         region = _region(row)
         cell = (product, region)
-        if supplier not in reverse_cache:
-            reverse_cache[supplier] = world.closers(supplier)
-        back = reverse_cache[supplier]
         accepting = world.accepting(product)
-        in_reach = [p for p in accepting if distance_km(lat, long, p.lat, p.long) <= p.radius]
-        closing = sorted(
-            (p for p in in_reach if p.organisation in back),
-            key=lambda p: (len(back[p.organisation]), p.offer),
+        in_reach = [
+            p
+            for p in accepting
+            if distance_km(lat, long, p.lat, p.long) <= min(p.radius, radius_km)
+        ]
+        ways = sorted(
+            (len(path), p.offer, p, path)
+            for p in in_reach
+            if (path := world.way_back(p.organisation, supplier, product)) is not None
         )
         takes_back = "takeBack" in row and text(row["takeBack"]) == "true"
-        if closing:
-            p = closing[0]
-            path = (supplier, "buyer", *back[p.organisation])
-            result.loops.append(Loop(product, region, offer, supplier, p.organisation, path))
+        if ways:
+            _, _, p, way = ways[0]
+            closing = (supplier, "buyer", *way) + (() if way[-1] == supplier else (supplier,))
+            result.loops.append(Loop(product, region, offer, supplier, p.organisation, closing))
             closed_cells[cell] += 1
-            partners[cell].update({supplier, p.organisation, *back[p.organisation]})
-            for org in {p.organisation, *back[p.organisation][1:-1]}:
+            partners[cell].update({supplier, *way})
+            for org in set(way) - {supplier}:
                 depends[org] += 1
             closers_of_cell[cell].add(p.organisation)
-            nx.add_path(loop_graph, [supplier, *back[p.organisation]])
-            loop_graph.add_edge(supplier, p.organisation)
+            nx.add_path(loop_graph, [supplier, *way, supplier])
         elif takes_back:
             result.loops.append(
                 Loop(product, region, offer, supplier, supplier, (supplier, "buyer", supplier))
@@ -327,7 +341,9 @@ def _need_gaps(world: _World, census_: Census) -> list[Gap]:
         ):
             continue
         accepting = world.accepting(product)
-        in_reach = [p for p in accepting if distance_km(lat, long, p.lat, p.long) <= p.radius]
+        in_reach = [
+            p for p in accepting if distance_km(lat, long, p.lat, p.long) <= min(p.radius, limit)
+        ]
         role, reason = _missing(world, product, in_reach, accepting, lat, long)
         label = world.labels.get(product, product.rsplit("/", 1)[-1])
         gaps.append(

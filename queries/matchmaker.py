@@ -199,7 +199,7 @@ class Matchmaker:
 
     def flow_graph(
         self, product_types: Sequence[str], rows: list[Row], procs: list[Processor]
-    ) -> tuple[FlowGraph, set[str]]:
+    ) -> tuple[FlowGraph, dict[str, set[str]]]:
         bound = {"productType": _iris(sorted(product_types))}
         labels: dict[str, str] = {}
         edges = []
@@ -219,7 +219,9 @@ class Matchmaker:
             )
         edges += [Edge(BUYER, p.organisation, "take-back", p.offer, p.product_type) for p in procs]
         labels.update({p.organisation: p.label for p in procs})
-        producers = {text(r["producer"]) for r in self._select("producers", bound)}
+        producers: dict[str, set[str]] = defaultdict(set)
+        for r in self._select("producers", bound):
+            producers[text(r["productType"])].add(text(r["producer"]))
         return FlowGraph(edges, labels), producers
 
     # -- candidates ---------------------------------------------------------------------------
@@ -252,7 +254,7 @@ class Matchmaker:
         row: Row,
         by_type: dict[str, list[Processor]],
         graph: FlowGraph,
-        producers: set[str],
+        producers: dict[str, set[str]],
         claims: dict[str, list[Row]],
     ) -> Candidate | None:
         offer, supplier, product = (
@@ -281,7 +283,7 @@ class Matchmaker:
             self.vocab.label(product),
             by_type.get(product, []),
             graph,
-            producers,
+            producers.get(product, set()),
             takes_back=takes_back,
             within_km=self.need.within_km,
         )

@@ -1,4 +1,5 @@
-"""Commands about the knowledge itself: validate against the shapes, reason with HermiT."""
+"""Commands about the knowledge itself: validate against the shapes, reason with HermiT,
+generate a fictional market."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import pyoxigraph as ox
 import typer
 from rich.table import Table
 
+from kringloop.data import generate as generating
 from kringloop.graph import load as loading
 from kringloop.graph import reason as reasoning
 from kringloop.graph import validate as validation
 from kringloop.graph.bundle import bundled_context, data_graphs
 from kringloop.graph.formats import FORMAT_NAMES
-from kringloop.service.cli_common import app, err, opened, out, run
+from kringloop.service.cli_common import app, err, opened, out, progress_bar, run
 
 
 @app.command()
@@ -60,4 +62,30 @@ def reason(
     out.print(
         f"consistent: {result.individuals} individuals, {result.inferred} facts written to "
         f"{result.graph} in {result.seconds:.1f} s"
+    )
+
+
+@app.command()
+def generate(
+    orgs: Annotated[int, typer.Option("--orgs", min=1, help="number of organisations")],
+    path: Annotated[Path, typer.Option("--out", "-o", help="file to write")],
+    seed: Annotated[int, typer.Option("--seed", help="random seed: same seed, same bytes")] = 1,
+    fmt: Annotated[generating.Format, typer.Option("--format", help="N-Triples or Turtle")] = "nt",
+) -> None:
+    """Write a deterministic fictional market (organisations, offers, needs, flows, loops)."""
+    with (
+        path.open("wb") as stream,
+        progress_bar(
+            orgs * generating.BYTES_PER_ORGANISATION, f"generating {path.name}"
+        ) as advance,
+    ):
+        r = run(
+            lambda: generating.generate(stream, orgs=orgs, seed=seed, progress=advance, fmt=fmt)
+        )
+    out.print(
+        f"wrote {r.triples} triples ({r.triples_per_organisation:.1f} per organisation) to "
+        f"{path}: {r.organisations} organisations, {r.offers} offers, "
+        f"{r.needs} needs, {r.flows} flows; loops closed {r.closed_by_design}, "
+        f"open {r.open_by_design} (by design)",
+        soft_wrap=True,
     )

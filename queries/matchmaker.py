@@ -49,6 +49,7 @@ class ChainResult:
 
     rank: int
     score: float
+    base_score: float
     closed: bool
     partial: bool
     missing: str | None
@@ -390,6 +391,7 @@ class Matchmaker:
         return ChainResult(
             rank=position,
             score=s.score,
+            base_score=s.base_score,
             closed=c.closed,
             partial=s.partial,
             missing=c.missing,

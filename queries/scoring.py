@@ -95,6 +95,8 @@ class Scored:
     components: tuple[Component, ...]
     partial: bool
     diversity_penalty: float = 1.0
+    #: the weighted mean of the components, before the diversity penalty (``score`` is after)
+    base_score: float = 0.0
     notes: tuple[str, ...] = field(default=())
 
 
@@ -237,7 +239,14 @@ def rank(
         remaining.remove(best)
         penalty = DIVERSITY_DECAY ** taken.get(best.candidate.supplier, 0)
         taken[best.candidate.supplier] = taken.get(best.candidate.supplier, 0) + 1
-        chosen.append(replace(best, diversity_penalty=round(penalty, 4)))
+        chosen.append(
+            replace(
+                best,
+                score=round(best.score * penalty, 4),
+                base_score=best.score,
+                diversity_penalty=round(penalty, 4),
+            )
+        )
     return chosen
 
 

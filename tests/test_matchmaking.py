@@ -78,7 +78,9 @@ def test_chairs_near_kortrijk_give_a_closed_explained_chain(store: OxigraphStore
     assert [s.index for s in top.steps] == list(range(1, len(top.steps) + 1))
     assert top.steps[0].role == "supplier" and top.steps[1].role == "buyer"
     assert {c.name for c in top.components} >= {"product_fit", "circularity", "distance", "tco"}
-    assert abs(sum(c.contribution for c in top.components) - top.score) < 1e-3
+    assert abs(sum(c.contribution for c in top.components) - top.base_score) < 1e-3
+    scores = [c.score for c in result.chains]
+    assert scores == sorted(scores, reverse=True)
     assert top.offer in top.evidence
     for chain in result.chains:
         assert chain.distance_km <= 50

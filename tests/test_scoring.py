@@ -107,7 +107,8 @@ def test_scores_and_components_stay_in_range(pool: list[Candidate], need: Need, 
         for c in scored.components:
             assert 0.0 <= c.value <= 1.0
             assert c.contribution >= 0.0
-        assert abs(sum(c.contribution for c in scored.components) - scored.score) < 1e-3
+        assert abs(sum(c.contribution for c in scored.components) - scored.base_score) < 1e-3
+        assert abs(scored.base_score * scored.diversity_penalty - scored.score) < 1e-3
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,0 +1,575 @@
+"""Matched chains and the loop census as graphs to draw (see `kringloop.queries.visual`).
+
+A chain is drawn as a ring: its steps in order on a circle, edges numbered, the flow that
+closes the loop highlighted; an open chain ends in a dashed link to a "missing: <role>" node
+and from there back to the supplier. The loop census draws every closed loop through shared
+partner nodes and every gap of `kringloop.queries.loops` with its missing role.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kringloop.graph.store import Store
+from kringloop.queries import loops, match_record
+from kringloop.queries.chains import BUYER
+from kringloop.queries.matchmaker import ChainResult, MatchResult
+from kringloop.queries.visual import (
+    DEFAULT_CAP,
+    KL,
+    ROLES,
+    SPACING,
+    Facts,
+    VizEdge,
+    VizGraph,
+    VizNode,
+    layout,
+    load_facts,
+    local_name,
+    make_node,
+    shorten,
+    term_labels,
+    word,
+)
+
+_MISSING = re.compile(r"no (collector|repairer|refurbisher|remanufacturer|recycler) for")
+
+
+def missing_role(reason: str | None) -> str:
+    """The role a chain lacks, read from the matchmaker's reason.
+
+    >>> missing_role("no return flow from the processor to a producer")
+    'producer'
+    >>> missing_role("no refurbisher for office chair within reach of the buyer (nearest: X)")
+    'refurbisher'
+    """
+    found = _MISSING.search(reason or "")
+    if found:
+        return found.group(1)
+    if (reason or "").startswith("no collector, repairer"):
+        return "collector"
+    return "producer"
+
+
+@dataclass(frozen=True)
+class StepView:
+    index: int
+    role: str
+    organisation: str
+    label: str
+    offer: str | None = None
+    process: str | None = None
+    flow: str | None = None
+    distance_km: float | None = None
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """One chain of a match, fresh or stored, as the page needs it."""
+
+    key: str
+    rank: int
+    score: float
+    closed: bool
+    missing: str | None
+    steps: tuple[StepView, ...]
+    internal: bool = False
+
+
+def chains_of_result(result: MatchResult) -> list[ChainView]:
+    """The chains of a fresh match (internal reuse first)."""
+
+    def view(kind: str, chain: ChainResult) -> ChainView:
+        steps = tuple(
+            StepView(
+                s.index,
+                s.role,
+                s.organisation,
+                s.label,
+                s.offer,
+                s.process,
+                s.flow,
+                s.distance_km,
+            )
+            for s in chain.steps
+        )
+        return ChainView(
+            f"{kind}-{chain.rank}",
+            chain.rank,
+            chain.score,
+            chain.closed,
+            chain.missing,
+            steps,
+            internal=kind == "reuse",
+        )
+
+    return [view("reuse", c) for c in result.internal_reuse] + [
+        view("chain", c) for c in result.chains
+    ]
+
+
+def chains_of_record(record: Mapping[str, Any]) -> list[ChainView]:
+    """The chains of a stored match (`kringloop.queries.match_record.load`)."""
+    views = []
+    for chain in record["chains"]:
+        steps = []
+        for step in chain["steps"]:
+            role, _, label = (step.get("label") or "").partition(": ")
+            distance = step.get("distanceKm")
+            steps.append(
+                StepView(
+                    int(step.get("stepIndex") or 0),
+                    role or "partner",
+                    step.get("stepOrganisation") or BUYER,
+                    label or role,
+                    step.get("stepOffer"),
+                    step.get("stepProcess"),
+                    step.get("stepFlow"),
+                    float(distance) if distance is not None else None,
+                )
+            )
+        views.append(
+            ChainView(
+                f"{chain['kind']}-{chain['rank']}",
+                int(chain["rank"]),
+                float(chain["score"]),
+                bool(chain["closed"]),
+                chain.get("missing"),
+                tuple(steps),
+                internal=chain["kind"] == "reuse",
+            )
+        )
+    return views
+
+
+def fresh_match(
+    store: Store, result: MatchResult, *, languages: Sequence[str] = ("en",)
+) -> VizGraph:
+    """The chains of a match just computed."""
+    language = languages[0] if languages else "en"
+    title = word("chains-for", language).format(result.what["label"], result.where["label"])
+    return match_graph(
+        store,
+        chains_of_result(result),
+        title=title,
+        languages=languages,
+        notes=list(result.explanation),
+    )
+
+
+def stored_match(store: Store, match_id: str, *, languages: Sequence[str] = ("en",)) -> VizGraph:
+    """The chains of a match stored in the matches graph (`NotFoundError` when there is none)."""
+    record = match_record.load(store, match_id)
+    language = languages[0] if languages else "en"
+    title = str(record.get("label") or word("stored-match", language).format(match_id))
+    when = str(record.get("generated") or "")[:16].replace("T", " ")
+    notes = [word("stored-match", language).format(match_id) + (f" · {when}" if when else "")]
+    return match_graph(
+        store, chains_of_record(record), title=title, languages=languages, notes=notes
+    )
+
+
+def _role(step_role: str) -> str:
+    """A chain step's role as one of ROLES (``supplier (take-back)`` → supplier)."""
+    head = step_role.split(" ", 1)[0]
+    return head if head in ROLES else "partner"
+
+
+def match_graph(
+    store: Store,
+    chains: Sequence[ChainView],
+    *,
+    title: str,
+    languages: Sequence[str] = ("en",),
+    notes: Sequence[str] = (),
+    cap: int = DEFAULT_CAP,
+) -> VizGraph:
+    """The chains of one match, each drawn as a ring (see the module description)."""
+    language = languages[0] if languages else "en"
+    iris = {
+        x
+        for c in chains
+        for s in c.steps
+        for x in (s.organisation, s.offer, s.process, s.flow)
+        if x and "://" in x
+    }
+    facts = load_facts(store, iris)
+    names = term_labels(store, {p for f in facts.values() for p in f.values}, languages)
+    nodes: list[VizNode] = []
+    edges: list[VizEdge] = []
+    positions: dict[str, tuple[float, float]] = {}
+    total = 0
+    columns = max(1, math.ceil(math.sqrt(len(chains))))
+    rings = [_ring(c, facts, names, languages) for c in chains]
+    width = max((r.radius for r in rings), default=0.0) * 2 + 2.5 * SPACING
+    for position, ring in enumerate(rings):
+        total += len(ring.nodes)
+        if len(nodes) + len(ring.nodes) > cap:
+            continue
+        cx, cy = (position % columns) * width, (position // columns) * width
+        nodes += ring.nodes
+        edges += ring.edges
+        positions.update(
+            {n: (round(cx + x, 1), round(cy + y, 1)) for n, (x, y) in ring.pos.items()}
+        )
+    graph = VizGraph(
+        kind="match",
+        title=title,
+        language=language,
+        nodes=nodes,
+        edges=edges,
+        total=total,
+        notes=list(notes) if chains else [word("no-chains", language), *notes],
+    )
+    graph.positions = positions
+    return graph
+
+
+@dataclass
+class _Ring:
+    nodes: list[VizNode]
+    edges: list[VizEdge]
+    pos: dict[str, tuple[float, float]]
+    radius: float
+
+
+def _ring(
+    chain: ChainView,
+    facts: Mapping[str, Facts],
+    names: Mapping[str, str],
+    languages: Sequence[str],
+) -> _Ring:
+    language = languages[0] if languages else "en"
+    order: list[str] = []
+    steps_of: dict[str, list[StepView]] = {}
+    for step in sorted(chain.steps, key=lambda s: s.index):
+        if not order or order[-1] != step.organisation:
+            order.append(step.organisation)
+        steps_of.setdefault(step.organisation, []).append(step)
+    if len(order) > 1 and order[-1] == order[0]:
+        order.pop()  # the way back ends where the chain started
+    prefix = chain.key + "|"
+    nodes = []
+    for org in order:
+        steps = steps_of[org]
+        role = _role(steps[0].role)
+        roles = ", ".join(dict.fromkeys(word(_role(s.role), language) for s in steps))
+        extra = [
+            (word("chain-role", language), roles),
+            (word("step", language), ", ".join(str(s.index) for s in steps)),
+        ]
+        if org == BUYER:
+            nodes.append(
+                make_node(
+                    prefix + org,
+                    None,
+                    None,
+                    languages=languages,
+                    names=names,
+                    kind="organisation",
+                    role="buyer",
+                    label=word("buyer-you", language),
+                    extra=extra,
+                )
+            )
+            continue
+        node = make_node(
+            prefix + org,
+            org,
+            facts.get(org),
+            languages=languages,
+            names=names,
+            kind="organisation",
+            role=role if role != "partner" else None,
+            extra=extra,
+        )
+        nodes.append(node)
+    edges = []
+    ids = [prefix + o for o in order]
+    for k in range(len(ids) - 1):
+        step = steps_of[order[k + 1]][0]
+        if not (step.offer or step.process or step.flow):
+            step = steps_of[order[k]][-1]  # the supplier's offer on the way to the buyer
+        edges.append(
+            VizEdge(
+                ids[k],
+                ids[k + 1],
+                style="step",
+                label=str(k + 1),
+                title=_step_title(step, facts, languages),
+            )
+        )
+    if chain.closed:
+        last = [s for s in chain.steps if s.organisation == order[0]][-1]
+        edges.append(
+            VizEdge(
+                ids[-1],
+                ids[0],
+                style="closing",
+                label=str(len(ids)),
+                title=f"{word('closing', language)}\n{_step_title(last, facts, languages)}",
+            )
+        )
+    else:
+        role = missing_role(chain.missing)
+        gap = prefix + "missing"
+        reason = chain.missing or ""
+        nodes.append(
+            VizNode(
+                gap,
+                shorten(f"{word('missing', language)}: {word(role, language)}"),
+                "missing",
+                "missing",
+                f"{word('missing', language)}: {word(role, language)}\n{reason}",
+                facts=((word("missing", language), word(role, language)), ("", reason)),
+            )
+        )
+        ids.append(gap)
+        edges.append(VizEdge(ids[-2], gap, style="open", label=str(len(ids) - 1), title=reason))
+        edges.append(VizEdge(gap, ids[0], style="open", label=str(len(ids)), title=reason))
+    count = len(ids)
+    radius = max(SPACING * 2.0, SPACING * count / (2 * math.pi) * 1.4)  # room for the caption
+    pos = {
+        node: (
+            radius * math.sin(2 * math.pi * i / count),
+            -radius * math.cos(2 * math.pi * i / count),
+        )
+        for i, node in enumerate(ids)
+    }
+    state = word("closed" if chain.closed else "open", language)
+    caption = f"#{chain.rank} {state} · {word('score', language)} {chain.score:.3f}"
+    first = nodes[0]
+    key = prefix + "caption"
+    nodes.append(
+        VizNode(
+            key,
+            caption,
+            "caption",
+            "caption",
+            f"{caption}\n{first.title.split(chr(10), 1)[0]}",
+            facts=(
+                (word("chain", language), caption),
+                (word("supplier", language), first.title.split("\n", 1)[0]),
+                *(((word("missing", language), chain.missing),) if chain.missing else ()),
+            ),
+        )
+    )
+    # In the middle of the ring; beside it when two nodes leave no middle free.
+    pos[key] = (0.0, 0.0) if count > 2 else (radius + SPACING, 0.0)
+    return _Ring(nodes, edges, pos, radius)
+
+
+def _step_title(step: StepView, facts: Mapping[str, Facts], languages: Sequence[str]) -> str:
+    language = languages[0] if languages else "en"
+    lines = [f"{word('step', language)} {step.index}: {word(_role(step.role), language)}"]
+    for iri in (step.offer, step.process, step.flow):
+        if iri:
+            found = facts.get(iri)
+            lines.append((found.label(languages) if found else None) or local_name(iri))
+    if step.distance_km is not None:
+        lines.append(f"{step.distance_km:g} km")
+    return "\n".join(lines)
+
+
+# -- the loop census ---------------------------------------------------------------------------
+
+
+def _matches(iri: str, wanted: str | None) -> bool:
+    """Whether ``iri`` is the wanted one (given as an IRI or its last path segment)."""
+    return wanted is None or iri == wanted or iri.rsplit("/", 1)[-1] == wanted
+
+
+def loops_graph(
+    store: Store,
+    *,
+    category: str | None = None,
+    region: str | None = None,
+    languages: Sequence[str] = ("en",),
+    cap: int = DEFAULT_CAP,
+) -> VizGraph:
+    """Every closed loop and every gap of the census in ``category`` and ``region``."""
+    language = languages[0] if languages else "en"
+    census = loops.census(store)
+    found = sorted(
+        {
+            lp
+            for lp in census.loops
+            if _matches(lp.category, category) and _matches(lp.region, region)
+        },
+        key=lambda lp: (lp.category, lp.region, lp.offer, lp.path),
+    )
+    gaps = [g for g in census.gaps if _matches(g.category, category) and _matches(g.region, region)]
+    iris = {x for lp in found for x in (*lp.path, lp.category, lp.region, lp.offer)}
+    iris |= {x for g in gaps for x in (g.subject, g.category, g.region)}
+    facts = load_facts(store, iris)
+    suppliers = {
+        g.subject: sorted(facts[g.subject].iris(KL + "offeredBy"))
+        for g in gaps
+        if g.subject in facts
+    }
+    iris |= {s for found_ in suppliers.values() for s in found_}
+    facts.update(
+        load_facts(store, {s for found_ in suppliers.values() for s in found_} - set(facts))
+    )
+    names = term_labels(store, {p for f in facts.values() for p in f.values}, languages)
+    parts: list[tuple[list[str], list[VizEdge]]] = []
+    specs: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
+
+    def label_of(iri: str) -> str:
+        f = facts.get(iri)
+        return (f.label(languages) if f else None) or local_name(iri)
+
+    def buyers(cat: str, reg: str) -> str:
+        key = f"buyers|{cat}|{reg}"
+        specs[key] = (
+            None,
+            "buyers",
+            f"{word('buyers', language)}: {label_of(cat)} ({label_of(reg)})",
+            None,
+        )
+        return key
+
+    def organisation(iri: str, role: str | None) -> str:
+        if iri not in specs or specs[iri][3] is None:
+            specs[iri] = (iri, "organisation", None, role)
+        return iri
+
+    for lp in found:
+        cell = buyers(lp.category, lp.region)
+        supplier = organisation(lp.supplier, "supplier")
+        back = [organisation(o, None) for o in lp.path[2:]]
+        chain = [supplier, cell, *back]
+        offer = label_of(lp.offer)
+        edges = []
+        for k, (a, b) in enumerate(itertools.pairwise(chain)):
+            closing = k == len(chain) - 2
+            edges.append(
+                VizEdge(
+                    a,
+                    b,
+                    style="closing" if closing else "step",
+                    title=(f"{word('closing', language)}\n" if closing else "") + offer,
+                )
+            )
+        parts.append((chain, edges))
+    for i, gap in enumerate(gaps):
+        missing = f"missing|{i}"
+        text_ = f"{word('missing', language)}: {word(gap.missing_role, language)}"
+        specs[missing] = (None, "missing", text_, gap.reason)
+        if gap.kind == "supply":
+            owner = suppliers.get(gap.subject) or [gap.subject]
+            supplier = organisation(owner[0], "supplier")
+            cell = buyers(gap.category, gap.region)
+            chain = [supplier, cell, missing]
+            edges = [
+                VizEdge(supplier, cell, style="step", title=label_of(gap.subject)),
+                VizEdge(cell, missing, style="open", title=gap.reason),
+                VizEdge(missing, supplier, style="open", title=gap.reason),
+            ]
+        else:
+            start = gap.subject
+            if gap.kind == "processor":
+                organisation(start, None)
+            else:
+                specs.setdefault(start, (start, "need", None, None))
+            chain = [start, missing]
+            edges = [VizEdge(start, missing, style="open", title=gap.reason)]
+        parts.append((chain, edges))
+    return _census_graph(
+        parts,
+        specs,
+        facts,
+        names,
+        languages=languages,
+        cap=cap,
+        notes=[word("loops-summary", language).format(len(found), len(gaps))],
+    )
+
+
+def _census_graph(
+    parts: Sequence[tuple[list[str], list[VizEdge]]],
+    specs: Mapping[str, tuple[str | None, str | None, str | None, str | None]],
+    facts: Mapping[str, Facts],
+    names: Mapping[str, str],
+    *,
+    languages: Sequence[str],
+    cap: int,
+    notes: list[str],
+) -> VizGraph:
+    """Loops and gaps in order until ``cap`` nodes, merged where they share partners."""
+    language = languages[0] if languages else "en"
+    every = {n for chain, _ in parts for n in chain}
+    shown: list[str] = []
+    kept: set[str] = set()
+    edges: dict[tuple[str, str, str], VizEdge] = {}
+    counts: dict[tuple[str, str, str], int] = {}
+    for chain, part_edges in parts:
+        new = [n for n in dict.fromkeys(chain) if n not in kept]
+        if len(kept) + len(new) > cap:
+            continue
+        shown += new
+        kept.update(new)
+        for e in part_edges:
+            key = (e.source, e.target, e.style)
+            counts[key] = counts.get(key, 0) + 1
+            edges.setdefault(key, e)
+    nodes = []
+    for node_id in shown:
+        iri, kind, label, reason = specs[node_id]
+        if kind == "missing":
+            nodes.append(
+                VizNode(
+                    node_id,
+                    shorten(label or ""),
+                    "missing",
+                    "missing",
+                    f"{label}\n{reason}",
+                    facts=((word("missing", language), label or ""), ("", reason or "")),
+                )
+            )
+        elif kind == "buyers":
+            nodes.append(
+                VizNode(
+                    node_id,
+                    shorten(label or ""),
+                    "buyers",
+                    "kind:buyers",
+                    label or "",
+                    facts=((word("label", language), label or ""),),
+                )
+            )
+        else:
+            nodes.append(
+                make_node(
+                    node_id,
+                    iri,
+                    facts.get(iri or ""),
+                    languages=languages,
+                    names=names,
+                    kind=kind if kind == "need" else None,
+                )
+            )
+    merged = [
+        VizEdge(e.source, e.target, e.style, e.label, _times(e.title, counts[k], language))
+        for k, e in sorted(edges.items())
+    ]
+    graph = VizGraph(
+        kind="loops",
+        title=word("loops-title", language),
+        language=language,
+        nodes=nodes,
+        edges=merged,
+        total=len(every),
+        notes=notes,
+    )
+    graph.positions = layout(graph)
+    return graph
+
+
+def _times(title: str, count: int, language: str) -> str:
+    return f"{title} ({count} {word('loops', language)})" if count > 1 else title

@@ -1,0 +1,379 @@
+"""Running queries within limits: a deadline, a cap on result size, a bounded pool of workers.
+
+pyoxigraph has no query timeout and cannot be interrupted. Queries therefore run in a small
+pool of worker threads (pyoxigraph releases the GIL while it evaluates), and results are
+read row by row against a deadline and a row cap before anything is answered:
+
+- a query that *streams* (joins, filters, paths) stops at the next row after its deadline or
+  its cap, so it really ends;
+- a query that *blocks* inside the engine (ORDER BY, GROUP BY, COUNT over a huge join) cannot
+  be stopped: the caller gets `QueryTimeout` at the deadline while the worker finishes in the
+  background, holding one of the pool's threads. When every worker is held, new queries wait
+  and get `Busy`. Real cancellation needs process isolation (a worker process that can be
+  killed); that is a later hardening step.
+
+Results are materialised (at most ``max_rows`` of them), so a limit is always reported as an
+error and never as a silently shortened answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Generic, TypeAlias, TypeVar
+
+import pyoxigraph as ox
+
+from kringloop.graph.binding import Term
+from kringloop.graph.errors import Busy, LimitExceeded, QueryError, QueryTimeout
+from kringloop.graph.store import QueryResult
+
+T = TypeVar("T")
+
+#: How many rows are read between two looks at the clock.
+CHECK_EVERY = 64
+
+
+class Deadline:
+    """A point in time after which work stops; can also be cancelled early."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.started = threading.Event()
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def expired(self) -> bool:
+        return self._cancelled.is_set() or time.monotonic() >= self.at
+
+    def check(self) -> None:
+        """Raise `QueryTimeout` once the deadline has passed."""
+        if self.expired():
+            raise timeout_error(self.seconds)
+
+
+def timeout_error(seconds: float) -> QueryTimeout:
+    return QueryTimeout(
+        f"the query did not finish within {seconds:g} s and was stopped",
+        hint="make it more selective (filters, LIMIT) or ask the operator to raise "
+        "KRINGLOOP_QUERY_TIMEOUT_S",
+    )
+
+
+@dataclass(frozen=True)
+class Solutions:
+    """The rows of a SELECT query, in order."""
+
+    variables: tuple[str, ...]
+    rows: list[tuple[Term | None, ...]]
+
+
+@dataclass(frozen=True)
+class Boolean:
+    """The answer of an ASK query."""
+
+    value: bool
+
+
+@dataclass(frozen=True)
+class Triples:
+    """The triples of a CONSTRUCT or DESCRIBE query, with the prefixes to write them with."""
+
+    triples: list[ox.Triple]
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+Materialised: TypeAlias = Solutions | Boolean | Triples
+
+
+def materialise(result: QueryResult, *, deadline: Deadline, max_rows: int) -> Materialised:
+    """Read ``result`` completely, within the deadline and the row cap.
+
+    >>> store = ox.Store()
+    >>> store.update("INSERT DATA { <http://e.org/a> <http://e.org/p> 1, 2, 3 }")
+    >>> materialise(store.query("SELECT ?o WHERE { ?s ?p ?o }"), deadline=Deadline(5), max_rows=2)
+    Traceback (most recent call last):
+    ...
+    kringloop.graph.errors.LimitExceeded: the query has more than 2 results ...
+    """
+    try:
+        if isinstance(result, ox.QueryBoolean):
+            return Boolean(bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            names = tuple(v.value for v in result.variables)
+            return Solutions(names, _read(result, tuple, deadline, max_rows))
+        return Triples(_read(result, lambda t: t, deadline, max_rows))
+    except (OSError, RuntimeError) as err:
+        raise QueryError(f"the query failed while running: {err}") from err
+
+
+def _read(
+    rows: ox.QuerySolutions | ox.QueryTriples,
+    convert: Callable[[T], object],
+    deadline: Deadline,
+    max_rows: int,
+) -> list[T]:
+    found: list[T] = []
+    for count, row in enumerate(rows, start=1):
+        if count > max_rows:
+            raise LimitExceeded(
+                f"the query has more than {max_rows} results (the service's limit); "
+                "nothing was returned",
+                hint="add LIMIT and OFFSET to read the results page by page, or make the "
+                "query more selective",
+            )
+        if count % CHECK_EVERY == 0:
+            deadline.check()
+        found.append(convert(row))  # type: ignore[arg-type]
+    return found
+
+
+class Pending(Generic[T]):
+    """A job submitted to the pool: its future and its deadline."""
+
+    def __init__(self, future: Future[T], deadline: Deadline) -> None:
+        self.future = future
+        self.deadline = deadline
+
+    def give_up(self) -> Exception:
+        """Stop waiting: cancel the job and say why (timed out, or never started)."""
+        self.deadline.cancel()
+        self.future.cancel()
+        if not self.deadline.started.is_set():
+            return Busy(
+                f"every query worker stayed busy for {self.deadline.seconds:g} s "
+                "(other queries are still running)",
+                hint="try again in a minute",
+            )
+        return timeout_error(self.deadline.seconds)
+
+    def result(self) -> T:
+        """Wait for the job until its deadline (blocking)."""
+        try:
+            return self.future.result(timeout=self.deadline.remaining)
+        except FutureTimeout:
+            raise self.give_up() from None
+
+
+def _detach(error: BaseException) -> None:
+    """Drop the tracebacks of ``error`` (and its causes) on this thread.
+
+    pyoxigraph's result iterators must be released on the thread that made them; a traceback
+    would keep the frames that hold them alive until another thread drops the exception.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]
+
+
+class QueryRunner:
+    """A bounded pool of threads that run queries against deadlines.
+
+    >>> runner = QueryRunner(timeout_s=5, max_rows=10, workers=1)
+    >>> store = ox.Store()
+    >>> runner.run(lambda deadline: bool(store.query("ASK {}")))
+    True
+    >>> runner.close()
+    """
+
+    def __init__(self, *, timeout_s: float, max_rows: int, workers: int = 4) -> None:
+        self.timeout_s = timeout_s
+        self.max_rows = max_rows
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kringloop-query")
+
+    def submit(self, job: Callable[[Deadline], T]) -> Pending[T]:
+        deadline = Deadline(self.timeout_s)
+
+        def guarded() -> T:
+            deadline.started.set()
+            deadline.check()  # waited in the queue past its deadline: do not start
+            try:
+                return job(deadline)
+            except BaseException as error:
+                _detach(error)
+                raise
+
+        return Pending(self._pool.submit(guarded), deadline)
+
+    def run(self, job: Callable[[Deadline], T]) -> T:
+        """Run ``job`` on a worker; `QueryTimeout` (or `Busy`) when its deadline passes."""
+        return self.submit(job).result()
+
+    def close(self) -> None:
+        """Stop taking jobs; running ones end by themselves (they cannot be interrupted)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# Writing materialised results. Written here rather than by pyoxigraph because the rows have
+# already been read (to enforce the limits); the output follows pyoxigraph's own writers.
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD_STRING = _XSD + "string"
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_PLAIN_TSV = {
+    _XSD + "integer": r"[+-]?\d+",
+    _XSD + "decimal": r"[+-]?\d*\.\d+",
+    _XSD + "boolean": r"true|false",
+}
+
+
+def _json_term(term: Term) -> dict[str, object]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _json_term(term.subject),
+                "predicate": _json_term(term.predicate),
+                "object": _json_term(term.object),
+            },
+        }
+    out: dict[str, object] = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != _XSD_STRING:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def _xml_escape(text: str, *, attribute: bool = False) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;") if attribute else text
+
+
+def _xml_term(term: Term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{_xml_escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{_xml_escape(term.value)}</bnode>"
+    if isinstance(term, ox.Triple):
+        return (
+            f"<triple><subject>{_xml_term(term.subject)}</subject>"
+            f"<predicate>{_xml_term(term.predicate)}</predicate>"
+            f"<object>{_xml_term(term.object)}</object></triple>"
+        )
+    if term.language:
+        attrs = f' xml:lang="{_xml_escape(term.language, attribute=True)}"'
+    elif term.datatype.value != _XSD_STRING:
+        attrs = f' datatype="{_xml_escape(term.datatype.value, attribute=True)}"'
+    else:
+        attrs = ""
+    return f"<literal{attrs}>{_xml_escape(term.value)}</literal>"
+
+
+def _csv_field(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        value = f"_:{term.value}"
+    elif isinstance(term, ox.Triple):
+        value = str(term)
+    else:
+        value = term.value
+    if any(c in value for c in '",\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _tsv_field(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if (
+        isinstance(term, ox.Literal)
+        and term.datatype.value in _PLAIN_TSV
+        and re.fullmatch(_PLAIN_TSV[term.datatype.value], term.value)
+    ):
+        return term.value
+    return str(term)
+
+
+def write_results(result: Solutions | Boolean, fmt: ox.QueryResultsFormat) -> bytes:
+    """SELECT or ASK results in a SPARQL results format (JSON, XML, CSV or TSV).
+
+    >>> a = ox.NamedNode("http://e.org/a")
+    >>> write_results(Solutions(("s", "o"), [(a, ox.Literal("x, y"))]), ox.QueryResultsFormat.CSV)
+    b's,o\\r\\nhttp://e.org/a,"x, y"\\r\\n'
+    """
+    if isinstance(result, Boolean):
+        value = "true" if result.value else "false"
+        if fmt == ox.QueryResultsFormat.JSON:
+            return json.dumps({"head": {}, "boolean": result.value}).encode()
+        if fmt == ox.QueryResultsFormat.XML:
+            return (
+                '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+                f"<head></head><boolean>{value}</boolean></sparql>"
+            ).encode()
+        return value.encode()
+    names = result.variables
+    if fmt == ox.QueryResultsFormat.JSON:
+        bindings = [
+            {n: _json_term(t) for n, t in zip(names, row, strict=True) if t is not None}
+            for row in result.rows
+        ]
+        document = {"head": {"vars": list(names)}, "results": {"bindings": bindings}}
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    if fmt == ox.QueryResultsFormat.XML:
+        parts = ['<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+        parts.append(
+            "<head>"
+            + "".join(f'<variable name="{_xml_escape(n, attribute=True)}"/>' for n in names)
+            + "</head><results>"
+        )
+        for row in result.rows:
+            parts.append("<result>")
+            for name, term in zip(names, row, strict=True):
+                if term is not None:
+                    parts.append(f'<binding name="{name}">{_xml_term(term)}</binding>')
+            parts.append("</result>")
+        parts.append("</results></sparql>")
+        return "".join(parts).encode()
+    if fmt == ox.QueryResultsFormat.CSV:
+        lines = [",".join(names)] + [",".join(_csv_field(t) for t in row) for row in result.rows]
+        return "".join(line + "\r\n" for line in lines).encode()
+    if fmt == ox.QueryResultsFormat.TSV:
+        lines = ["\t".join(f"?{n}" for n in names)]
+        lines += ["\t".join(_tsv_field(t) for t in row) for row in result.rows]
+        return "".join(line + "\n" for line in lines).encode()
+    raise QueryError(f"{fmt.name} is not a format for SELECT/ASK results")
+
+
+def write_triples(result: Triples, fmt: ox.RdfFormat, *, base_iri: str | None = None) -> bytes:
+    """CONSTRUCT or DESCRIBE results in an RDF format (dataset formats: in the default graph).
+
+    >>> e = "http://e.org/"
+    >>> t = ox.Triple(ox.NamedNode(e + "a"), ox.NamedNode(e + "p"), ox.Literal("x"))
+    >>> write_triples(Triples([t], {"e": "http://e.org/"}), ox.RdfFormat.TURTLE).decode()
+    '@prefix e: <http://e.org/> .\\ne:a e:p "x" .\\n'
+    """
+    data: list[ox.Triple] | list[ox.Quad] = result.triples
+    if fmt.supports_datasets:
+        data = [ox.Quad(t.subject, t.predicate, t.object) for t in result.triples]
+    usable = {k: v for k, v in result.prefixes.items() if v}
+    try:
+        out = ox.serialize(data, format=fmt, prefixes=usable or None, base_iri=base_iri)
+    except ValueError:  # a prefix the writer cannot use (e.g. a relative IRI): write without
+        out = ox.serialize(data, format=fmt)
+    assert out is not None
+    return out

@@ -1,0 +1,76 @@
+"""Matchmaking, loop census and gap analysis over HTTP (thin: the core does the work)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from kringloop.graph import Store
+from kringloop.queries import loops, match_record, matchmaker
+from kringloop.queries.request import MatchRequest
+from kringloop.service.auth import bearer, check_writer
+from kringloop.service.deps import get_settings, get_store
+
+router = APIRouter(tags=["matchmaking"])
+
+
+@router.post("/match", summary="Ranked, explained closed-loop chains for a buyer's request")
+def post_match(
+    body: MatchRequest,
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> dict[str, Any]:
+    """Internal reuse first, then chains ranked by score with every component explained; an
+    empty list comes with the filter that removed the candidates. ``save: true`` stores the
+    match as a PROV record (needs the write token)."""
+    if body.save:
+        check_writer(credentials, get_settings(request), store)
+    result = matchmaker.match(store, body)
+    if body.save:
+        match_record.save(store, result, body)
+        result = dataclasses.replace(result, saved=True)
+    return dataclasses.asdict(result)
+
+
+@router.get("/match/{match_id}", summary="A stored match, as recorded in the matches graph")
+def get_match(match_id: str, store: Annotated[Store, Depends(get_store)]) -> dict[str, Any]:
+    return match_record.load(store, match_id)
+
+
+@router.get("/loops", summary="Closed and open loops per category and region")
+def get_loops(
+    store: Annotated[Store, Depends(get_store)],
+    category: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """The loop census; ``category`` and ``region`` (IRIs or their last path segment) narrow it."""
+    census = loops.census(store)
+    cells = [
+        c for c in census.cells if _matches(c.category, category) and _matches(c.region, region)
+    ]
+    found = [
+        lp for lp in census.loops if _matches(lp.category, category) and _matches(lp.region, region)
+    ]
+    return {
+        "cells": [dataclasses.asdict(c) for c in cells],
+        "loops": [dataclasses.asdict(lp) for lp in found],
+        "closed": len(found),
+        "open": sum(c.open for c in cells),
+    }
+
+
+@router.get("/loops/gaps", summary="Loops that cannot close, the missing role, the bottlenecks")
+def get_gaps(store: Annotated[Store, Depends(get_store)]) -> dict[str, Any]:
+    census = loops.census(store)
+    return {
+        "gaps": [dataclasses.asdict(g) for g in census.gaps],
+        "bottlenecks": [dataclasses.asdict(b) for b in census.bottlenecks],
+    }
+
+
+def _matches(iri: str, wanted: str | None) -> bool:
+    return wanted is None or iri == wanted or iri.rsplit("/", 1)[-1] == wanted

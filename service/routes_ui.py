@@ -1,0 +1,189 @@
+"""Pages for people: the landing page with the SPARQL editor, the static files, HTML helpers.
+
+Pages are rendered by Jinja2 with autoescaping (every value from the data is escaped) and sent
+with security headers: a Content-Security-Policy that allows this host only, ``nosniff`` and
+no referrer. The editor is YASGUI from ``static/yasgui/`` (see its README), configured by
+``static/editor.js`` so that no request leaves the host.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kringloop.graph.errors import NotFoundError
+from kringloop.graph.store import Store
+from kringloop.queries.catalog import Catalog
+from kringloop.queries.describe import dataset_overview
+from kringloop.queries.vocabulary import compact
+from kringloop.service.deps import get_store
+
+SERVICE_DIR = Path(__file__).resolve().parent
+STATIC_DIR = SERVICE_DIR / "static"
+TEMPLATES_DIR = SERVICE_DIR / "templates"
+
+ID_BASE = "https://w3id.org/kringloop/id/"
+NS = "https://w3id.org/kringloop/ns#"
+ONTOLOGY_IRI = "https://w3id.org/kringloop/ns"
+#: Languages the pages choose labels in, and the fallback.
+LANGUAGES = ("en", "nl", "fr")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+#: The first tab of the editor: what kinds of things each graph holds.
+OVERVIEW_QUERY = """\
+# What each graph holds: classes and how many instances they have.
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?graph ?class (COUNT(DISTINCT ?thing) AS ?instances)
+WHERE {
+  GRAPH ?graph { ?thing a ?class }
+}
+GROUP BY ?graph ?class
+ORDER BY ?graph DESC(?instances)
+LIMIT 200
+"""
+
+
+def href(iri: str) -> str:
+    """Where a page links an IRI: kringloop's own resources and terms to their local pages.
+
+    >>> href("https://w3id.org/kringloop/id/product/office-chair")
+    '/id/product/office-chair'
+    >>> href("https://w3id.org/kringloop/ns#Offer"), href("https://example.org/kringloop/id/x/y")
+    ('/ontology#Offer', '/resource?iri=https%3A%2F%2Fexample.org%2Fkringloop%2Fid%2Fx%2Fy')
+    """
+    if iri.startswith(ID_BASE):
+        return "/id/" + quote(iri[len(ID_BASE) :], safe="/")
+    if iri.startswith(NS):
+        return "/ontology#" + quote(iri[len(NS) :], safe="")
+    if iri == ONTOLOGY_IRI:
+        return "/ontology"
+    return "/resource?" + urlencode({"iri": iri})
+
+
+def preferred_languages(accept_language: str | None, asked: str | None = None) -> list[str]:
+    """The page languages a reader prefers, best first (``?lang=`` beats Accept-Language).
+
+    >>> preferred_languages("fr-BE, nl;q=0.8, en;q=0.5")
+    ['fr', 'nl', 'en']
+    >>> preferred_languages("de, nl;q=0.2, fr;q=0"), preferred_languages(None, "nl")
+    (['nl', 'en'], ['nl', 'en'])
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for index, element in enumerate((accept_language or "").split(",")):
+        tag, *params = (part.strip() for part in element.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        language = tag.lower().split("-")[0]
+        if language in LANGUAGES and q > 0:
+            ranked.append((-q, index, language))
+    chosen = [language for _, _, language in sorted(ranked)]
+    if asked and asked.lower() in LANGUAGES:
+        chosen.insert(0, asked.lower())
+    chosen.append("en")
+    return list(dict.fromkeys(chosen))
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals.update(href=href, short=compact)
+    return environment
+
+
+TEMPLATES = _environment()
+
+
+def render(
+    template: str,
+    context: Mapping[str, object],
+    *,
+    language: str = "en",
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page from ``template``, escaped, with the security headers."""
+    html = TEMPLATES.get_template(template).render(language=language, **context)
+    headers = {**SECURITY_HEADERS, "Content-Language": language, "Vary": "Accept, Accept-Language"}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def editor_config(catalog: Catalog) -> dict[str, object]:
+    """What ``static/editor.js`` needs: endpoint, prefixes, the named queries as tabs."""
+    return {
+        "endpoint": "/sparql",
+        "prefixes": "/static/prefixes.json",
+        "args": [{"name": "union", "value": "true"}],
+        "overview": {"name": "Overview", "query": OVERVIEW_QUERY},
+        "tabs": [{"name": q.name, "query": q.example_text()} for q in catalog],
+    }
+
+
+def router(catalog: Catalog) -> APIRouter:
+    """The landing page and the static files."""
+    routes = APIRouter(include_in_schema=False)
+    config = editor_config(catalog)
+
+    @routes.get("/", response_class=HTMLResponse)
+    def landing(
+        request: Request,
+        store: Annotated[Store, Depends(get_store)],
+        lang: Annotated[str | None, Query()] = None,
+    ) -> HTMLResponse:
+        languages = preferred_languages(request.headers.get("accept-language"), lang)
+        graphs = dataset_overview(store)
+        context = {
+            "graphs": graphs,
+            "total": sum(g.triples for g in graphs),
+            "query_count": len(catalog),
+            "editor": config,
+        }
+        return render("landing.html", context, language=languages[0])
+
+    @routes.get("/static/{path:path}")
+    def static(path: str) -> Response:
+        return static_file(path)
+
+    return routes
+
+
+def static_file(path: str) -> Response:
+    """A file under ``static/`` (404 for anything else, including paths that climb out)."""
+    target = (STATIC_DIR / path).resolve()
+    if not target.is_relative_to(STATIC_DIR) or not target.is_file():
+        raise NotFoundError(f"no static file {path!r}")
+    media_type, _ = mimetypes.guess_type(target.name)
+    if target.suffix == ".js":
+        media_type = "text/javascript"
+    headers = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return FileResponse(target, media_type=media_type, headers=headers)
+
+
+def languages_of(request: Request, asked: str | None) -> Sequence[str]:
+    """The reader's languages for a request (``?lang=`` first, then Accept-Language)."""
+    return preferred_languages(request.headers.get("accept-language"), asked)

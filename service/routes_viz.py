@@ -1,0 +1,111 @@
+"""The graph pages: the neighbourhood of a resource, the chains of a match, the loops.
+
+Thin: parse, call the core (`kringloop.queries.visual`, `visual_chains`), render with
+`kringloop.service.viz`. Pages load vis-network from ``/viz/lib`` on this host and carry a
+Content-Security-Policy with a fresh nonce.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from kringloop.graph import Store
+from kringloop.graph.errors import NotFoundError
+from kringloop.queries import matchmaker, visual, visual_chains
+from kringloop.queries.request import MatchRequest
+from kringloop.queries.visual import VizError, VizGraph
+from kringloop.service import viz
+from kringloop.service.deps import get_store
+from kringloop.service.routes_ui import preferred_languages
+
+router = APIRouter(prefix="/viz", tags=["graph pages"])
+
+Lang = Annotated[str | None, Query(description="en, nl or fr (else Accept-Language)")]
+Cap = Annotated[int, Query(ge=1, le=5000, description="at most this many nodes are drawn")]
+
+
+def _page(graph: VizGraph) -> HTMLResponse:
+    nonce = viz.new_nonce()
+    body = viz.render(graph, nonce=nonce, inline=False)
+    return HTMLResponse(body, headers=dict(viz.headers_for(graph.language, nonce)))
+
+
+def _languages(request: Request, lang: str | None) -> list[str]:
+    return preferred_languages(request.headers.get("accept-language"), lang)
+
+
+@router.get(
+    "/neighbourhood", response_class=HTMLResponse, summary="The neighbourhood of a resource"
+)
+def neighbourhood(
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    iri: Annotated[str, Query(description="the resource at the centre")],
+    depth: Annotated[int, Query(ge=1, le=3, description="links away from the centre")] = 1,
+    role: Annotated[str | None, Query(description="organisations playing this role")] = None,
+    strategy: Annotated[str | None, Query(description="offers with this strategy")] = None,
+    business_model: Annotated[str | None, Query(description="offers with this model")] = None,
+    category: Annotated[str | None, Query(description="product type, CPV code or label")] = None,
+    region: Annotated[str | None, Query(description="region slug or IRI")] = None,
+    lang: Lang = None,
+    cap: Cap = visual.DEFAULT_CAP,
+) -> HTMLResponse:
+    """Organisations, offers, product types, processes, flows and places around ``iri``."""
+    filters = visual.Filters(role, strategy, business_model, category, region)
+    graph = visual.neighbourhood(
+        store, iri, depth=depth, filters=filters, languages=_languages(request, lang), cap=cap
+    )
+    return _page(graph)
+
+
+@router.get("/match", response_class=HTMLResponse, summary="The chains of a match, as loops")
+def match(
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    id: Annotated[str | None, Query(description="a stored match (POST /match with save)")] = None,
+    what: Annotated[str | None, Query(description="CPV code, product type or label")] = None,
+    near: Annotated[str | None, Query(description="place name or postcode")] = None,
+    within_km: Annotated[float, Query(gt=0, le=1000)] = 50,
+    quantity: Annotated[float, Query(gt=0)] = 1,
+    top: Annotated[int, Query(ge=1, le=50)] = 5,
+    lang: Lang = None,
+) -> HTMLResponse:
+    """A stored match by ``id``, or a fresh one for ``what`` near ``near``."""
+    languages = _languages(request, lang)
+    if id is not None:
+        graph = visual_chains.stored_match(store, id, languages=languages)
+    elif what:
+        body = MatchRequest(what=what, near=near, within_km=within_km, quantity=quantity, top_k=top)
+        result = matchmaker.match(store, body)
+        graph = visual_chains.fresh_match(store, result, languages=languages)
+    else:
+        raise VizError("say which match", hint="give id=..., or what=... and near=...")
+    return _page(graph)
+
+
+@router.get("/loops", response_class=HTMLResponse, summary="Closed and open loops")
+def loops(
+    request: Request,
+    store: Annotated[Store, Depends(get_store)],
+    category: Annotated[str | None, Query(description="product type IRI or slug")] = None,
+    region: Annotated[str | None, Query(description="region IRI or slug")] = None,
+    lang: Lang = None,
+    cap: Cap = visual.DEFAULT_CAP,
+) -> HTMLResponse:
+    """Every closed loop and every gap (with its missing role) of the loop census."""
+    graph = visual_chains.loops_graph(
+        store, category=category, region=region, languages=_languages(request, lang), cap=cap
+    )
+    return _page(graph)
+
+
+@router.get("/lib/{name}", include_in_schema=False)
+def library(name: str) -> Response:
+    """vis-network's JS and CSS (pyvis's bundled copy), served from this host."""
+    if name not in viz.ASSETS:
+        raise NotFoundError(f"no file {name!r} under /viz/lib")
+    headers = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    return Response(viz.asset(name), media_type=viz.ASSETS[name], headers=headers)

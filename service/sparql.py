@@ -1,0 +1,475 @@
+"""The SPARQL endpoint: SPARQL 1.1 Protocol queries and updates, and the service description.
+
+``/sparql`` takes queries (GET, POST) and updates (POST); ``/query`` only queries and
+``/update`` only updates, like Fuseki's dataset endpoints. ``GET /sparql`` without a query
+answers with the SPARQL 1.1 Service Description. Parsing and checks live in
+`kringloop.service.protocol`, formats in `kringloop.service.negotiation`, limits in
+`kringloop.graph.execution`; errors become HTTP answers in `kringloop.service.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any, TypeVar
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from kringloop.graph import Store
+from kringloop.graph.execution import (
+    Deadline,
+    Materialised,
+    Pending,
+    QueryRunner,
+    Triples,
+    materialise,
+    write_results,
+    write_triples,
+)
+from kringloop.graph.validate import ShapesValidator
+from kringloop.graph.writes import check_write, update_changes
+from kringloop.service import negotiation, protocol
+from kringloop.service.auth import bearer, check_writer
+from kringloop.service.deps import get_settings, get_store, get_validator
+from kringloop.service.errors import (
+    MethodNotAllowed,
+    NotAcceptable,
+    PayloadTooLarge,
+    RequestError,
+)
+from kringloop.service.metrics import metrics_of
+from kringloop.service.negotiation import GRAPHS, SOLUTIONS, Format
+from kringloop.service.settings import Settings
+
+T = TypeVar("T")
+router = APIRouter(tags=["sparql"])
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ValidatorDep = Annotated[ShapesValidator | None, Depends(get_validator)]
+CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+# The parameters below are declared for the OpenAPI documentation; the handlers read the raw
+# query string themselves, to refuse repeated or conflicting parameters.
+QueryText = Annotated[str | None, Query(description="the SPARQL query")]
+DefaultGraphs = Annotated[
+    list[str] | None,
+    Query(alias="default-graph-uri", description="graphs that form the default graph"),
+]
+NamedGraphs = Annotated[
+    list[str] | None,
+    Query(alias="named-graph-uri", description="graphs that GRAPH ?g may match"),
+]
+Union = Annotated[
+    str | None,
+    Query(
+        description="true: the default graph is the union of all graphs (without it, the "
+        "store's real default graph, unless the service is configured otherwise)"
+    ),
+]
+FormatParam = Annotated[
+    str | None,
+    Query(
+        alias="format",
+        description="answer format, overriding Accept: json, xml, csv, tsv (SELECT/ASK); "
+        "turtle, ntriples, rdfxml, jsonld, trig, nquads (CONSTRUCT/DESCRIBE)",
+    ),
+]
+
+_RESULTS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "SELECT/ASK results or CONSTRUCT/DESCRIBE triples, as negotiated",
+        "content": {m: {} for m in dict.fromkeys([*SOLUTIONS, *GRAPHS])},
+    },
+    400: {
+        "description": "syntax error (with line and column), bad parameters, refused "
+        "SERVICE/LOAD, or more results than the service's limit"
+    },
+    406: {"description": "no acceptable format for this kind of answer"},
+    415: {"description": "POST body of an unsupported Content-Type"},
+    503: {"description": "every query worker is busy"},
+    504: {"description": "the query ran over the time limit"},
+}
+_UPDATE_DOC: dict[int | str, dict[str, Any]] = {
+    204: {"description": "update done"},
+    401: {"description": "update without the bearer token"},
+    403: {"description": "wrong token, or the service is read-only"},
+    422: {"description": "INSERT DATA / DELETE DATA that leaves data not conforming to the shapes"},
+}
+
+
+def _post_doc(*, queries: bool, updates: bool) -> dict[str, Any]:
+    """OpenAPI request bodies of a SPARQL POST."""
+    form: dict[str, Any] = {"type": "object", "properties": {}}
+    content: dict[str, Any] = {"application/x-www-form-urlencoded": {"schema": form}}
+    if queries:
+        form["properties"].update(
+            {
+                "query": {"type": "string"},
+                "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                "union": {"type": "string"},
+                "format": {"type": "string"},
+            }
+        )
+        content[protocol.SPARQL_QUERY] = {"schema": {"type": "string"}}
+    if updates:
+        form["properties"].update(
+            {
+                "update": {"type": "string"},
+                "using-graph-uri": {"type": "array", "items": {"type": "string"}},
+                "using-named-graph-uri": {"type": "array", "items": {"type": "string"}},
+            }
+        )
+        content[protocol.SPARQL_UPDATE] = {"schema": {"type": "string"}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 beyond ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the request body is larger than {limit} bytes",
+        hint="split the data, or ask the operator to raise KRINGLOOP_MAX_BODY_BYTES",
+    )
+
+
+async def wait(pending: Pending[T]) -> T:
+    """Wait for a query job without blocking the event loop; give up at its deadline."""
+    try:
+        return await asyncio.wait_for(
+            asyncio.wrap_future(pending.future), timeout=pending.deadline.remaining
+        )
+    except TimeoutError:
+        raise pending.give_up() from None
+
+
+def _table(form: str | None) -> dict[str, Format] | None:
+    if form in ("SELECT", "ASK"):
+        return SOLUTIONS
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return GRAPHS
+    return None
+
+
+def _write(result: Materialised, fmt: Format) -> bytes:
+    if isinstance(result, Triples):
+        if fmt.rdf is None:
+            raise NotAcceptable(f"{fmt.media_type} cannot carry triples")
+        return write_triples(result, fmt.rdf)
+    if fmt.results is None:
+        raise NotAcceptable(f"{fmt.media_type} cannot carry SELECT/ASK results")
+    return write_results(result, fmt.results)
+
+
+async def answer_query(
+    request: Request, req: protocol.QueryRequest, store: Store, settings: Settings
+) -> Response:
+    """Run a query request within the limits and answer in the negotiated format."""
+    plan = protocol.plan_query(
+        req,
+        union_by_default=settings.union_default_graph,
+        allowlist=settings.service_allowlist,
+    )
+    accept = request.headers.get("accept")
+    table = _table(plan.form)
+    chosen = negotiation.choose(table, accept, req.formats) if table is not None else None
+    runner: QueryRunner = request.app.state.runner
+
+    def job(deadline: Deadline) -> tuple[Format, bytes]:
+        result = store.query(
+            plan.query,
+            default_graphs=plan.default_graphs,
+            named_graphs=plan.named_graphs,
+            union_default_graph=plan.union,
+        )
+        data = materialise(result, deadline=deadline, max_rows=runner.max_rows)
+        if isinstance(data, Triples):
+            data = Triples(data.triples, plan.prefixes)
+        fmt = chosen or negotiation.choose(
+            GRAPHS if isinstance(data, Triples) else SOLUTIONS, accept, req.formats
+        )
+        return fmt, _write(data, fmt)
+
+    started = time.perf_counter()
+    try:
+        fmt, body = await wait(runner.submit(job))
+    finally:
+        metrics = metrics_of(request)
+        if metrics is not None:
+            kind = (plan.form or "unknown").lower()
+            metrics.observe_query(kind, time.perf_counter() - started)
+    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
+
+
+def apply_update(store: Store, update: str, validator: ShapesValidator | None) -> None:
+    """Validate what the update writes (its INSERT DATA / DELETE DATA), then run it as one
+    transaction; nothing changes when either step fails."""
+    if validator is not None:
+        change = update_changes(update)
+        check_write(store, validator, added=change.added, removed=change.removed)
+    store.update(update)
+
+
+async def answer_update(
+    request: Request,
+    req: protocol.UpdateRequest,
+    store: Store,
+    settings: Settings,
+    validator: ShapesValidator | None,
+) -> Response:
+    """Run an update request (no time limit: an update cannot be stopped half-way, and one
+    answered as timed out would still commit later)."""
+    text = protocol.plan_update(req, allowlist=settings.service_allowlist)
+    lock = request.app.state.write_lock
+
+    def job() -> None:
+        with lock:
+            apply_update(store, text, validator)
+
+    started = time.perf_counter()
+    try:
+        await run_in_threadpool(job)
+    finally:
+        metrics = metrics_of(request)
+        if metrics is not None:
+            metrics.observe_query("update", time.perf_counter() - started)
+    return Response(status_code=204)
+
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+#: The answer formats, as named by https://www.w3.org/ns/formats/.
+RESULT_FORMATS = (
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "RDF_XML",
+    "JSON-LD",
+    "TriG",
+    "N-Quads",
+)
+
+
+def service_description(
+    endpoint: str,
+    *,
+    graphs: list[ox.NamedNode | ox.BlankNode],
+    union_by_default: bool,
+    writable: bool,
+    federation: bool,
+) -> list[ox.Triple]:
+    """The SPARQL 1.1 Service Description of the endpoint (sd: vocabulary).
+
+    >>> triples = service_description("http://h/sparql", graphs=[], union_by_default=False,
+    ...                               writable=False, federation=False)
+    >>> ox.NamedNode(SD + "SPARQL11Query") in {t.object for t in triples}
+    True
+    """
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    service = ox.BlankNode("service")
+    dataset = ox.BlankNode("dataset")
+    default = ox.BlankNode("defaultGraph")
+    triples = [
+        ox.Triple(service, RDF_TYPE, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("EmptyGraphs")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default),
+        ox.Triple(default, RDF_TYPE, sd("Graph")),
+    ]
+    if writable:
+        triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
+    if union_by_default:
+        triples.append(ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")))
+    if federation:
+        triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+    for name in RESULT_FORMATS:
+        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS + name)))
+    for index, graph in enumerate(graphs):
+        node = ox.BlankNode(f"namedGraph{index}")
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), node),
+            ox.Triple(node, RDF_TYPE, sd("NamedGraph")),
+            ox.Triple(node, sd("name"), graph),
+        ]
+    return triples
+
+
+async def describe_service(request: Request, store: Store, settings: Settings) -> Response:
+    """The service description, as Turtle unless another RDF format is asked for."""
+    accept = request.headers.get("accept")
+    formats = format_values(request)
+    html_q, html_exact = negotiation.quality(negotiation.parse_accept(accept), "text/html")
+    if not formats and html_exact == 2 and html_q > 0:
+        accept = "text/turtle"  # a browser: Turtle as text, not RDF/XML for its application/xml
+    fmt = negotiation.choose(GRAPHS, accept, formats)
+    endpoint = str(request.url.replace(query=None, fragment=None))
+    writable = bool(settings.write_token or settings.write_token_sha256) and not store.read_only
+
+    def build() -> bytes:
+        triples = service_description(
+            endpoint,
+            graphs=store.graphs(),
+            union_by_default=settings.union_default_graph,
+            writable=writable,
+            federation=bool(settings.service_allowlist),
+        )
+        prefixes = {"sd": SD, "formats": FORMATS}
+        return _write(Triples(triples, prefixes), fmt)
+
+    body = await run_in_threadpool(build)
+    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
+
+
+def format_values(request: Request) -> list[str]:
+    """The values of the ``format`` (or ``output``) parameter in the URL."""
+    params = protocol.Params.read(request.url.query)
+    return params.all("format") or params.all("output")
+
+
+@router.get(
+    "/sparql",
+    summary="SPARQL query (GET), or the service description without a query",
+    responses=_RESULTS_DOC,
+)
+async def sparql_get(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    query: QueryText = None,
+    default_graph_uri: DefaultGraphs = None,
+    named_graph_uri: NamedGraphs = None,
+    union: Union = None,
+    fmt: FormatParam = None,
+) -> Response:
+    """A SPARQL query in the URL (``?query=``). Without a query: the SPARQL 1.1 Service
+    Description (Turtle, or JSON-LD etc. as negotiated)."""
+    req = protocol.read_get(request.url.query)
+    if req is None:
+        return await describe_service(request, store, settings)
+    return await answer_query(request, req, store, settings)
+
+
+@router.post(
+    "/sparql",
+    summary="SPARQL query or update (POST)",
+    responses={**_RESULTS_DOC, **_UPDATE_DOC},
+    openapi_extra=_post_doc(queries=True, updates=True),
+)
+async def sparql_post(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    validator: ValidatorDep,
+    credentials: CredentialsDep,
+) -> Response:
+    """A query (form-encoded ``query=`` or ``application/sparql-query``) or an update
+    (form-encoded ``update=`` or ``application/sparql-update``; needs the bearer token).
+    With ``application/sparql-query`` / ``-update`` the dataset parameters go in the URL."""
+    body = await read_body(request, settings.max_body_bytes)
+    op = protocol.read_post(request.headers.get("content-type"), request.url.query, body)
+    if isinstance(op, protocol.UpdateRequest):
+        check_writer(credentials, settings, store)
+        return await answer_update(request, op, store, settings, validator)
+    return await answer_query(request, op, store, settings)
+
+
+@router.get("/query", summary="SPARQL query (GET)", responses=_RESULTS_DOC)
+async def query_get(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    query: QueryText = None,
+    default_graph_uri: DefaultGraphs = None,
+    named_graph_uri: NamedGraphs = None,
+    union: Union = None,
+    fmt: FormatParam = None,
+) -> Response:
+    """Like ``GET /sparql``: the query endpoint of the dataset (Fuseki's ``/query``)."""
+    return await sparql_get(request, store, settings)
+
+
+@router.post(
+    "/query",
+    summary="SPARQL query (POST)",
+    responses=_RESULTS_DOC,
+    openapi_extra=_post_doc(queries=True, updates=False),
+)
+async def query_post(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    """Like ``POST /sparql``, for queries only."""
+    body = await read_body(request, settings.max_body_bytes)
+    op = protocol.read_post(request.headers.get("content-type"), request.url.query, body)
+    if isinstance(op, protocol.UpdateRequest):
+        raise RequestError("/query answers queries only", hint="send updates to /update")
+    return await answer_query(request, op, store, settings)
+
+
+@router.post(
+    "/update",
+    summary="SPARQL update (POST; needs the bearer token)",
+    status_code=204,
+    responses={
+        **_UPDATE_DOC,
+        400: {"description": "syntax error, bad parameters, refused LOAD/SERVICE"},
+        415: {"description": "POST body of an unsupported Content-Type"},
+    },
+    openapi_extra=_post_doc(queries=False, updates=True),
+)
+async def update_post(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    validator: ValidatorDep,
+    credentials: CredentialsDep,
+) -> Response:
+    """A SPARQL update: form-encoded ``update=`` or ``application/sparql-update``, with
+    ``using-graph-uri`` / ``using-named-graph-uri``. One update is one transaction."""
+    check_writer(credentials, settings, store)
+    body = await read_body(request, settings.max_body_bytes)
+    op = protocol.read_post(request.headers.get("content-type"), request.url.query, body)
+    if isinstance(op, protocol.QueryRequest):
+        raise RequestError("/update runs updates only", hint="send queries to /query")
+    return await answer_update(request, op, store, settings, validator)
+
+
+_OTHER_METHODS = ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+
+@router.api_route("/sparql", methods=_OTHER_METHODS, include_in_schema=False)
+@router.api_route("/query", methods=_OTHER_METHODS, include_in_schema=False)
+def sparql_other(request: Request) -> Response:
+    raise MethodNotAllowed(request.method, ["GET", "POST"])
+
+
+@router.api_route("/update", methods=["GET", *_OTHER_METHODS], include_in_schema=False)
+def update_other(request: Request) -> Response:
+    raise MethodNotAllowed(
+        request.method, ["POST"], hint="POST the update; queries go to /sparql or /query"
+    )

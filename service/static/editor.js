@@ -1,0 +1,62 @@
+// kringloop's SPARQL editor: YASGUI configured to stay on this host.
+//
+// The page passes its settings as JSON in <script type="application/json" id="editor-config">:
+// {endpoint, prefixes, args, overview: {name, query}, tabs: [{name, query}, ...]}.
+(function () {
+  "use strict";
+
+  var element = document.getElementById("yasgui");
+  var configElement = document.getElementById("editor-config");
+  if (!element || !configElement || typeof Yasgui === "undefined") {
+    return;
+  }
+  var config = JSON.parse(configElement.textContent);
+
+  // Only the completers that work offline. The defaults array is changed in place: YASGUI
+  // merges configuration arrays instead of replacing them, and its class and property
+  // completers would ask an online vocabulary service.
+  var completers = Yasgui.Yasqe.defaults.autocompleters;
+  completers.splice(0, completers.length, "variables", "prefixes");
+
+  var endpoint = window.location.origin + config.endpoint;
+  var requestConfig = {
+    endpoint: endpoint,
+    method: "POST",
+    args: config.args,
+  };
+
+  var yasgui = new Yasgui(element, {
+    persistenceId: null,
+    autofocus: false,
+    tabName: config.overview.name,
+    copyEndpointOnNewTab: true,
+    populateFromUrl: false,
+    requestConfig: requestConfig,
+    endpointCatalogueOptions: {
+      getData: function () {
+        return [{ endpoint: endpoint }];
+      },
+      keys: [],
+    },
+    yasqe: {
+      value: config.overview.query,
+      prefixCcApi: config.prefixes,
+      resizeable: true,
+      editorHeight: "260px",
+    },
+    yasr: {
+      defaultPlugin: "table",
+    },
+  });
+
+  // One tab per named query, with its example values in a VALUES block.
+  config.tabs.forEach(function (tab) {
+    yasgui.addTab(false, {
+      name: tab.name,
+      yasqe: { value: tab.query },
+      requestConfig: requestConfig,
+    });
+  });
+
+  window.kringloopEditor = yasgui;
+})();

@@ -135,7 +135,9 @@ def reason(
             ) from err
         after = set(world.as_rdflib_graph())
         new = sorted(t for t in after - before if _is_individual_fact(t))
-        individuals = len(list(world.individuals()))
+        individuals = len(
+            {str(s) for s, p, o in before if str(p) == RDF_TYPE.value and str(o).startswith(KL)}
+        )
         world.close()
     seconds = time.perf_counter() - clock
     quads = [

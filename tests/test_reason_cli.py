@@ -28,6 +28,7 @@ def test_reasoner_writes_closed_loop_offers_with_provenance() -> None:
     store, data = store_with(HERE / "golden" / "golden.ttl")
     result = reason(store, [data])
     assert result.inferred > 0
+    assert result.individuals > 50  # typed kringloop individuals of the golden data
     inferred = graph_iri("inferred")
     rows = store.select(
         "SELECT ?o WHERE { GRAPH ?g { ?o a <https://w3id.org/kringloop/ns#ClosedLoopOffer> } }",

@@ -34,7 +34,7 @@ _FORM = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK)\b", re.IGNORECASE)
 _CONSTRUCT_WHERE = re.compile(r"CONSTRUCT\s+WHERE\s*$", re.IGNORECASE)
 
 
-def _blank_out(sparql: str) -> str:
+def blank_out(sparql: str) -> str:
     """``sparql`` with strings, IRIs and comments replaced by spaces (same length)."""
     return _SKIP.sub(lambda m: " " * len(m.group(0)), sparql)
 
@@ -50,7 +50,7 @@ def where_offset(sparql: str) -> int:
     >>> q[where_offset(q):]
     ' ?s ?p ?o }'
     """
-    plain = _blank_out(sparql)
+    plain = blank_out(sparql)
     form = _FORM.search(plain)
     if form is None:
         raise QueryError("cannot bind values: not a SELECT, CONSTRUCT, DESCRIBE or ASK query")

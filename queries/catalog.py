@@ -25,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import yaml
 
-from kringloop.graph.binding import Term, where_offset
+from kringloop.graph.binding import Term, blank_out, where_offset
 from kringloop.graph.errors import (
     LoadError,
     NotFoundError,
@@ -46,15 +46,6 @@ PARAMETER_KEYS = frozenset({"type", "example", "default", "description"})
 _NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
 _STEM = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _PARAMETER_USE = re.compile(r"[?$]_([A-Za-z0-9_]+)")
-# Strings, IRIs and comments, so that "?_x" inside them is not taken for a parameter.
-_SKIP = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\s]*>'
-    r"|#[^\n]*",
-)
 
 
 class CatalogError(LoadError):
@@ -234,7 +225,7 @@ def _parameters(path: Path, declared: object) -> tuple[Parameter, ...]:
 
 
 def _check_uses(path: Path, sparql: str, parameters: tuple[Parameter, ...]) -> None:
-    used = set(_PARAMETER_USE.findall(_SKIP.sub(" ", sparql)))
+    used = set(_PARAMETER_USE.findall(blank_out(sparql)))  # not "?_x" inside strings
     declared = {p.name for p in parameters}
     if used - declared:
         raise CatalogError(

@@ -19,6 +19,7 @@ from kringloop.graph.store import Store
 from kringloop.queries import loops, match_record
 from kringloop.queries.chains import BUYER
 from kringloop.queries.matchmaker import ChainResult, MatchResult
+from kringloop.queries.scoring import Step
 from kringloop.queries.visual import (
     DEFAULT_CAP,
     KL,
@@ -57,18 +58,6 @@ def missing_role(reason: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class StepView:
-    index: int
-    role: str
-    organisation: str
-    label: str
-    offer: str | None = None
-    process: str | None = None
-    flow: str | None = None
-    distance_km: float | None = None
-
-
-@dataclass(frozen=True)
 class ChainView:
     """One chain of a match, fresh or stored, as the page needs it."""
 
@@ -77,7 +66,7 @@ class ChainView:
     score: float
     closed: bool
     missing: str | None
-    steps: tuple[StepView, ...]
+    steps: tuple[Step, ...]
     internal: bool = False
 
 
@@ -86,7 +75,7 @@ def chains_of_result(result: MatchResult) -> list[ChainView]:
 
     def view(kind: str, chain: ChainResult) -> ChainView:
         steps = tuple(
-            StepView(
+            Step(
                 s.index,
                 s.role,
                 s.organisation,
@@ -122,7 +111,7 @@ def chains_of_record(record: Mapping[str, Any]) -> list[ChainView]:
             role, _, label = (step.get("label") or "").partition(": ")
             distance = step.get("distanceKm")
             steps.append(
-                StepView(
+                Step(
                     int(step.get("stepIndex") or 0),
                     role or "partner",
                     step.get("stepOrganisation") or BUYER,
@@ -246,7 +235,7 @@ def _ring(
 ) -> _Ring:
     language = languages[0] if languages else "en"
     order: list[str] = []
-    steps_of: dict[str, list[StepView]] = {}
+    steps_of: dict[str, list[Step]] = {}
     for step in sorted(chain.steps, key=lambda s: s.index):
         if not order or order[-1] != step.organisation:
             order.append(step.organisation)
@@ -364,7 +353,7 @@ def _ring(
     return _Ring(nodes, edges, pos, radius)
 
 
-def _step_title(step: StepView, facts: Mapping[str, Facts], languages: Sequence[str]) -> str:
+def _step_title(step: Step, facts: Mapping[str, Facts], languages: Sequence[str]) -> str:
     language = languages[0] if languages else "en"
     lines = [f"{word('step', language)} {step.index}: {word(_role(step.role), language)}"]
     for iri in (step.offer, step.process, step.flow):

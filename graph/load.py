@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from kringloop.graph.errors import ConfigError, LoadError, Position
 from kringloop.graph.formats import format_for_path
+from kringloop.graph.guards import check_rdf
 from kringloop.graph.store import Store
 
 #: Called with the number of bytes read since the previous call.
@@ -86,6 +87,11 @@ def plan(
     return sources
 
 
+def graph_iri(value: str) -> ox.NamedNode:
+    """``value`` as a graph name, or a `ConfigError` saying it is not an absolute IRI."""
+    return _graph_iri(value)
+
+
 def _graph_iri(value: str) -> ox.NamedNode:
     try:
         return ox.NamedNode(value)
@@ -118,8 +124,14 @@ class _Counting:
         return True
 
 
-def _parse(source: Source, progress: Progress | None) -> Iterator[ox.Quad]:
-    """Stream the quads of ``source`` into their target graph, mapping syntax errors."""
+def _parse(
+    source: Source, progress: Progress | None, *, retarget: bool = True
+) -> Iterator[ox.Quad]:
+    """Stream the quads of ``source`` into their target graph, mapping syntax errors.
+
+    Without ``retarget`` the quads keep the graph of the file (enough for a syntax check, and
+    it saves building a second quad per triple: two thirds of the parsing time).
+    """
     with source.path.open("rb") as raw:
         try:
             parser = ox.parse(
@@ -129,7 +141,7 @@ def _parse(source: Source, progress: Progress | None) -> Iterator[ox.Quad]:
                 rename_blank_nodes=True,
             )
             target = source.graph
-            retarget = not isinstance(target, ox.DefaultGraph)
+            retarget = retarget and not isinstance(target, ox.DefaultGraph)
             for quad in parser:
                 if retarget and isinstance(quad.graph_name, ox.DefaultGraph):
                     yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
@@ -168,6 +180,7 @@ def parse_bytes(
     ...
     kringloop.graph.errors.LoadError: request body: line 1, column 35: ...
     """
+    check_rdf(data, fmt, source=source)  # nesting and entity bombs would crash or flood it
     target = graph or ox.DefaultGraph()
     try:
         quads = ox.parse(data, format=fmt, base_iri=base_iri, rename_blank_nodes=True)
@@ -232,7 +245,7 @@ def _bulk(
         )
     counts = []
     for source in sources:  # pass 1: every file must parse before anything is written
-        counts.append(sum(1 for _ in _parse(source, progress)))
+        counts.append(sum(1 for _ in _parse(source, progress, retarget=False)))
     for source in sources:
         graph = None if isinstance(source.graph, ox.DefaultGraph) else source.graph
         store.bulk_load(source.path, source.format, graph=graph)

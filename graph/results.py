@@ -56,7 +56,10 @@ def serialize(result: QueryResult, fmt: str) -> bytes:
         rdf_format = (
             ox.RdfFormat.N_TRIPLES if rdf_format == ox.RdfFormat.N_QUADS else ox.RdfFormat.TURTLE
         )
-    out = result.serialize(format=rdf_format)
+    if isinstance(result, ox.QueryTriples):
+        out = result.serialize(format=rdf_format)
+    else:  # a remote store's graph result: a list of triples
+        out = ox.serialize(result, format=rdf_format)
     assert out is not None
     return out
 

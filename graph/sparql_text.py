@@ -214,7 +214,12 @@ def allowed(iri: str, allowlist: Sequence[str]) -> bool:
 
     >>> allowed("https://e.org/sparql", ["https://e.org/"]), allowed("https://e.org.x/", ["https://e.org"])
     (True, False)
+    >>> allowed("https://e.org/ok/../admin", ["https://e.org/ok/"])
+    False
     """
+    path = iri.split("?", 1)[0].split("#", 1)[0]
+    if re.search(r"/(?:\.|%2e){1,2}(?:/|$)", path, re.IGNORECASE):
+        return False  # /../ would climb out of an allowed prefix once the client resolves it
     for entry in allowlist:
         if iri == entry or (entry.endswith(("/", "#")) and iri.startswith(entry)):
             return True

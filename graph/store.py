@@ -20,7 +20,9 @@ from kringloop.graph.binding import Binding, Term, bind_values
 from kringloop.graph.errors import ConfigError, Position, QueryError, QuerySyntaxError
 
 GraphName: TypeAlias = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
-QueryResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+#: Graph results (CONSTRUCT/DESCRIBE) are pyoxigraph's QueryTriples from the embedded store and a
+#: list of triples from a remote one (QueryTriples cannot be built from Python).
+QueryResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
 Row: TypeAlias = dict[str, Term]
 
 _POSITION = re.compile(r"(?:error at |line )(\d+)[:, column]+(\d+)")
@@ -33,6 +35,17 @@ def text(term: Term) -> str:
     '42'
     """
     return str(term) if isinstance(term, ox.Triple) else term.value
+
+
+def truth(term: Term) -> bool:
+    """Whether a term is true: ``true`` or ``1`` (Virtuoso answers ``BIND(true AS ?x)`` with 1).
+
+    >>> truth(ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")))
+    True
+    >>> truth(ox.Literal("0", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
+    False
+    """
+    return text(term) in ("true", "1")
 
 
 def _quad_text(quad: ox.Quad) -> str:
@@ -261,7 +274,9 @@ class OxigraphStore(Store):
 
     def bulk_load(self, path: Path, fmt: ox.RdfFormat, *, graph: GraphName | None = None) -> None:
         self._check_writable()
-        self._store.bulk_load(path=str(path), format=fmt, to_graph=graph)
+        # the same base IRI the load's syntax check resolved relative IRIs against
+        base = path.resolve().as_uri()
+        self._store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=graph)
 
     def quads(self, graph: GraphName | None = None) -> Iterator[ox.Quad]:
         return iter(self._store.quads_for_pattern(None, None, None, graph))

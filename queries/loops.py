@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
-from kringloop.graph.store import Row, Store, text
+from kringloop.graph.store import Row, Store, text, truth
 from kringloop.queries.chains import MAX_PARTNERS, PROCESS_ROLE
 from kringloop.queries.resolve import distance_km
 from kringloop.queries.stages import stage
@@ -213,7 +213,7 @@ def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
             for p in in_reach
             if (path := world.way_back(p.organisation, supplier, product)) is not None
         )
-        takes_back = "takeBack" in row and text(row["takeBack"]) == "true"
+        takes_back = "takeBack" in row and truth(row["takeBack"])
         if ways:
             _, _, p, way = ways[0]
             closing = (supplier, "buyer", *way) + (() if way[-1] == supplier else (supplier,))
@@ -365,7 +365,8 @@ def _processor_gaps(world: _World) -> list[Gap]:
     gaps = []
     seen: set[str] = set()
     for product, procs in sorted(world.by_product.items()):
-        for p in procs:
+        # In a fixed order, not the store's row order (servers return rows in different orders).
+        for p in sorted(procs, key=lambda p: (p.organisation, p.role)):
             if p.organisation in seen:
                 continue
             seen.add(p.organisation)

@@ -21,7 +21,7 @@ from datetime import date
 import pyoxigraph as ox
 
 from kringloop.graph.binding import Binding
-from kringloop.graph.store import Row, Store, text
+from kringloop.graph.store import Row, Store, text, truth
 from kringloop.queries import resolve
 from kringloop.queries.chains import BUYER, PROCESS_REACH_KM, Edge, FlowGraph, Processor, way_back
 from kringloop.queries.request import MatchRequest
@@ -263,7 +263,7 @@ class Matchmaker:
             text(row["supplier"]),
             text(row["productType"]),
         )
-        internal = text(row["internal"]) == "true"
+        internal = truth(row["internal"])
         if internal and supplier != self.request.requester and not self.request.network_surplus:
             return None
         if product not in self.fits:
@@ -278,7 +278,7 @@ class Matchmaker:
             1, "supplier", supplier, label, offer=offer, distance_km=round(distance, 1)
         )
         buyer_step = Step(2, "buyer", self.request.requester or BUYER, "buyer (you)")
-        takes_back = "takeBack" in row and text(row["takeBack"]) == "true"
+        takes_back = "takeBack" in row and truth(row["takeBack"])
         back = way_back(
             supplier,
             self.vocab.label(product),

@@ -88,7 +88,9 @@ class MatchRequest(BaseModel):
         None, ge=0, le=9, description="highest acceptable R-rank of what the chain guarantees"
     )
     rank_overrides: dict[str, int] = Field(
-        default_factory=dict, description="strategy slug → R-rank, replacing the code list's rank"
+        default_factory=dict,
+        max_length=20,
+        description="strategy slug → R-rank, replacing the code list's rank",
     )
     certifications: list[str] = Field(
         default_factory=list, max_length=10, description="required certification schemes"

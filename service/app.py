@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kringloop import __version__
-from kringloop.graph import Store, open_store
+from kringloop.graph import OxigraphStore, Store, open_store
 from kringloop.graph.bundle import initialise
-from kringloop.graph.execution import QueryRunner
+from kringloop.graph.execution import Runner, ThreadRunner, WriteLock
 from kringloop.graph.validate import for_store
 from kringloop.queries.catalog import load_catalog
 from kringloop.service import (
     errors,
     gsp,
+    limits,
     metrics,
     routes_ld,
     routes_match,
@@ -31,6 +32,31 @@ from kringloop.service.deps import get_store
 from kringloop.service.settings import Settings
 
 
+def make_runner(settings: Settings, store: Store) -> Runner:
+    """Where queries run: killable worker processes over an on-disk store, threads otherwise
+    (an in-memory store cannot be opened by another process)."""
+    mode = settings.isolation
+    if mode == "auto":
+        on_disk = isinstance(store, OxigraphStore) and store.location != "memory"
+        mode = "process" if on_disk else "thread"
+    if mode == "process":
+        from kringloop.graph.isolation import ProcessRunner
+
+        return ProcessRunner(
+            Path(store.location),
+            timeout_s=settings.query_timeout_s,
+            max_rows=settings.max_result_rows,
+            workers=settings.query_workers,
+            queue_wait_s=settings.queue_wait_s,
+        )
+    return ThreadRunner(
+        store,
+        timeout_s=settings.query_timeout_s,
+        max_rows=settings.max_result_rows,
+        workers=settings.query_workers,
+    )
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The kringloop service for ``settings``; the store opens when the app starts.
 
@@ -40,15 +66,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(settings.store, settings.store_path)
+        store = open_store(settings.store, settings.store_path, sparql=settings.sparql_config())
         initialise(store, with_data=settings.demo_data)
         app.state.store = store
         app.state.validator = for_store(store) if settings.validate_data else None
-        app.state.runner = QueryRunner(
-            timeout_s=settings.query_timeout_s,
-            max_rows=settings.max_result_rows,
-            workers=settings.query_workers,
-        )
+        if isinstance(store, OxigraphStore) and store.location != "memory":
+            store.raw.flush()  # query workers open the files, not the log (see WriteLock)
+            app.state.write_lock.after_write = store.raw.flush
+        app.state.runner = runner = make_runner(settings, store)
+        app.state.write_lock.runner = runner
         size_of(store)
         try:
             yield
@@ -62,10 +88,18 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Circular procurement knowledge graph: SPARQL, matchmaking, loops.",
         lifespan=lifespan,
+        docs_url=None,  # served from this host by limits.install_docs, not from a CDN
+        redoc_url=None,  # ReDoc loads its script from a CDN
     )
     app.state.settings = settings
-    app.state.write_lock = threading.Lock()  # writes (Update, Graph Store) one at a time
+    app.state.write_lock = WriteLock()  # writes one at a time; query workers then reopen
     errors.install(app)
+    app.state.gate = limits.install(
+        app,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_body_bytes=settings.max_json_body_bytes,
+        max_concurrent_requests=settings.max_concurrent_requests,
+    )
     size_of = metrics.install(app)
     if settings.cors_origins:
         app.add_middleware(

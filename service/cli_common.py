@@ -82,7 +82,9 @@ def report_violations(failure: ValidationFailure) -> None:
 @contextmanager
 def opened(*, read_only: bool = False) -> Iterator[Store]:
     s = State.settings
-    store = run(lambda: open_store(s.store, s.store_path, read_only=read_only))
+    store = run(
+        lambda: open_store(s.store, s.store_path, read_only=read_only, sparql=s.sparql_config())
+    )
     try:
         yield store
     finally:

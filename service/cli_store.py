@@ -53,19 +53,44 @@ def load(
         bool | None,
         typer.Option("--validate/--no-validate", help="check data against the SHACL shapes"),
     ] = None,
+    resume_from: Annotated[
+        int,
+        typer.Option(
+            "--resume-from", min=1, help="external store: continue a failed load at batch N"
+        ),
+    ] = 1,
 ) -> None:
-    """Load RDF files atomically: all of them, or nothing when one fails or does not conform."""
+    """Load RDF files atomically: all of them, or nothing when one fails or does not conform.
+
+    On an external SPARQL store (KRINGLOOP_STORE=sparql) files go in batches, which is not
+    atomic: a failed batch is named, and the load resumes with --resume-from N.
+    """
     with opened() as store:
         sources = run(lambda: loading.plan(files, graph=graph, fmt=fmt))
         total = sum(s.size for s in sources)
         wanted = State.settings.validate_data if check is None else check
         validator = validation.for_store(store) if wanted else None
+        if store.kind == "sparql":
+            from kringloop.service.cli_remote import load_remote
+
+            load_remote(store, sources, validator=validator, resume_from=resume_from)
+            return
         with progress_bar(total, "loading") as advance:
             loaded = run(
                 lambda: loading.load(store, sources, validator=validator, progress=advance)
             )
         for item in loaded:
             out.print(f"{item.quads:>8} triples  {item.path}  → {item.graph}")
+
+
+@app.command()
+def drop(
+    graph: Annotated[str, typer.Argument(help="IRI of the named graph to remove")],
+) -> None:
+    """Remove one named graph (e.g. to roll back a failed batched load)."""
+    with opened() as store:
+        run(lambda: store.drop_graph(loading.graph_iri(graph)))
+        out.print(f"dropped {graph}")
 
 
 @app.command()

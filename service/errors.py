@@ -164,7 +164,7 @@ def response_for(error: KringloopError, accept: str | None) -> Response:
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allow)
     if isinstance(error, Busy):
-        headers["Retry-After"] = "30"
+        headers["Retry-After"] = str(getattr(error, "retry_after", 5))
     if negotiate(accept, ["application/json", "text/plain"]) == "text/plain":
         return PlainTextResponse(as_text(body), status_code=status, headers=headers)
     return JSONResponse(body, status_code=status, headers=headers)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 
-from kringloop.graph import sparql_text
+from kringloop.graph import guards, sparql_text
 from kringloop.graph.errors import RefusedError
 from kringloop.service.errors import RequestError, UnsupportedMediaType
 from kringloop.service.negotiation import media_type
@@ -259,6 +259,7 @@ def plan_query(
             "names the default graph (FROM or default-graph-uri)",
             hint="drop union=true, or drop the explicit default graph",
         )
+    guards.check_sparql(request.query)
     check_remote(request.query, allowlist)
     defaults: list[ox.NamedNode | ox.DefaultGraph] | None = None
     named: list[ox.NamedNode] | None = None
@@ -297,6 +298,7 @@ def plan_update(request: UpdateRequest, *, allowlist: Sequence[str]) -> str:
             "names one too (using-graph-uri / using-named-graph-uri)",
             hint="name the graphs in one place only",
         )
+    guards.check_sparql(request.update)
     check_remote(request.update, allowlist)
     if not given:
         return request.update

@@ -23,7 +23,7 @@ from kringloop.ontology import ONTOLOGY_DIR
 from kringloop.queries.describe import concise_bounded_description, describe
 from kringloop.queries.vocabulary import PREFIXES, document, read_vocabulary
 from kringloop.service.deps import get_store
-from kringloop.service.errors import NotAcceptable
+from kringloop.service.errors import NotAcceptable, RequestError
 from kringloop.service.negotiation import GRAPHS, choose, negotiate
 from kringloop.service.routes_ui import ID_BASE, languages_of, render
 
@@ -85,6 +85,10 @@ def resource(
     request: Request, store: Store, iri: str, format_name: str | None, lang: str | None
 ) -> Response:
     """The page or the RDF of one resource; 404 when the graph does not know it."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError as err:
+        raise RequestError(f"{iri!r} is not an IRI: {err}", hint="give an absolute IRI") from err
     html = wants_html(request, format_name)
     if not html:
         triples = concise_bounded_description(store, iri)

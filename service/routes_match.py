@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from kringloop.graph import Store
-from kringloop.queries import loops, match_record, matchmaker
+from kringloop.graph.execution import Runner
+from kringloop.queries import jobs, loops, match_record
 from kringloop.queries.request import MatchRequest
 from kringloop.service.auth import bearer, check_writer
 from kringloop.service.deps import get_settings, get_store
@@ -17,7 +18,17 @@ from kringloop.service.deps import get_settings, get_store
 router = APIRouter(tags=["matchmaking"])
 
 
-@router.post("/match", summary="Ranked, explained closed-loop chains for a buyer's request")
+@router.post(
+    "/match",
+    summary="Ranked, explained closed-loop chains for a buyer's request",
+    responses={
+        401: {"description": "save: true without the bearer token"},
+        403: {"description": "save: true with a wrong token, or the service is read-only"},
+        413: {"description": "the request body is larger than the service's limit"},
+        503: {"description": "every worker is busy, or too many requests (Retry-After)"},
+        504: {"description": "the match ran over the time limit and was stopped"},
+    },
+)
 def post_match(
     body: MatchRequest,
     request: Request,
@@ -26,12 +37,15 @@ def post_match(
 ) -> dict[str, Any]:
     """Internal reuse first, then chains ranked by score with every component explained; an
     empty list comes with the filter that removed the candidates. ``save: true`` stores the
-    match as a PROV record (needs the write token)."""
+    match as a PROV record (needs the write token). The whole match runs where queries run,
+    within the query time limit."""
     if body.save:
         check_writer(credentials, get_settings(request), store)
-    result = matchmaker.match(store, body)
+    runner: Runner = request.app.state.runner
+    result = runner.call(jobs.match_job, body)
     if body.save:
-        match_record.save(store, result, body)
+        with request.app.state.write_lock:
+            match_record.save(store, result, body)
         result = dataclasses.replace(result, saved=True)
     return dataclasses.asdict(result)
 
@@ -43,12 +57,12 @@ def get_match(match_id: str, store: Annotated[Store, Depends(get_store)]) -> dic
 
 @router.get("/loops", summary="Closed and open loops per category and region")
 def get_loops(
-    store: Annotated[Store, Depends(get_store)],
+    request: Request,
     category: str | None = None,
     region: str | None = None,
 ) -> dict[str, Any]:
     """The loop census; ``category`` and ``region`` (IRIs or their last path segment) narrow it."""
-    census = loops.census(store)
+    census = _census(request)
     cells = [
         c for c in census.cells if _matches(c.category, category) and _matches(c.region, region)
     ]
@@ -64,12 +78,18 @@ def get_loops(
 
 
 @router.get("/loops/gaps", summary="Loops that cannot close, the missing role, the bottlenecks")
-def get_gaps(store: Annotated[Store, Depends(get_store)]) -> dict[str, Any]:
-    census = loops.census(store)
+def get_gaps(request: Request) -> dict[str, Any]:
+    census = _census(request)
     return {
         "gaps": [dataclasses.asdict(g) for g in census.gaps],
         "bottlenecks": [dataclasses.asdict(b) for b in census.bottlenecks],
     }
+
+
+def _census(request: Request) -> loops.Census:
+    """The loop census, computed where queries run (within the time limit)."""
+    runner: Runner = request.app.state.runner
+    return runner.call(jobs.census_job)
 
 
 def _matches(iri: str, wanted: str | None) -> bool:

@@ -20,16 +20,14 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from kringloop.graph.execution import (
-    Deadline,
     Materialised,
-    QueryRunner,
+    Runner,
     Triples,
-    materialise,
+    query_job,
     write_results,
     write_triples,
 )
-from kringloop.graph.store import Store
-from kringloop.queries.catalog import RESERVED_NAMES, Catalog, NamedQuery, run_bound
+from kringloop.queries.catalog import RESERVED_NAMES, Catalog, NamedQuery
 from kringloop.queries.params import TYPES
 from kringloop.service.errors import RequestError, UnsupportedMediaType
 from kringloop.service.negotiation import GRAPHS, SOLUTIONS, choose, media_type, negotiate
@@ -208,14 +206,8 @@ def answer(result: Materialised, accept: str | None, formats: list[str]) -> Resp
 def execute(request: Request, query: NamedQuery, values: dict[str, object]) -> Materialised:
     """Bind ``values`` and run ``query`` on the app's store, within the service's limits."""
     bindings = query.bindings(values)  # bad values fail here, before any work is queued
-    store: Store = request.app.state.store
-    runner: QueryRunner = request.app.state.runner  # the pool /sparql uses too
-
-    def job(deadline: Deadline) -> Materialised:
-        result = run_bound(store, query, bindings)
-        return materialise(result, deadline=deadline, max_rows=runner.max_rows)
-
-    return runner.run(job)
+    runner: Runner = request.app.state.runner  # the workers /sparql uses too
+    return runner.call(query_job, query.sparql, runner.max_rows, bindings, None, None, True)
 
 
 def _endpoint(query: NamedQuery) -> Callable[[Request], Awaitable[Response]]:

@@ -11,14 +11,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from kringloop.graph import Store
 from kringloop.graph.errors import NotFoundError
-from kringloop.queries import matchmaker, visual, visual_chains
+from kringloop.queries import jobs, visual, visual_chains
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.visual import VizError, VizGraph
 from kringloop.service import viz
 from kringloop.service.deps import get_store
+from kringloop.service.errors import RequestError
 from kringloop.service.routes_ui import preferred_languages
 
 router = APIRouter(prefix="/viz", tags=["graph pages"])
@@ -78,8 +80,14 @@ def match(
     if id is not None:
         graph = visual_chains.stored_match(store, id, languages=languages)
     elif what:
-        body = MatchRequest(what=what, near=near, within_km=within_km, quantity=quantity, top_k=top)
-        result = matchmaker.match(store, body)
+        try:
+            body = MatchRequest(
+                what=what, near=near, within_km=within_km, quantity=quantity, top_k=top
+            )
+        except ValidationError as err:
+            messages = "; ".join(str(e["msg"]) for e in err.errors())
+            raise RequestError(f"this match cannot be made: {messages}") from err
+        result = request.app.state.runner.call(jobs.match_job, body)  # within the time limit
         graph = visual_chains.fresh_match(store, result, languages=languages)
     else:
         raise VizError("say which match", hint="give id=..., or what=... and near=...")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from kringloop.graph.remote import SparqlConfig
 
 
 class Settings(BaseSettings):
@@ -18,10 +21,34 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KRINGLOOP_", extra="ignore")
 
-    store: Literal["oxigraph", "memory"] = Field(
-        "oxigraph", description="oxigraph: embedded on-disk store; memory: in memory (tests)"
+    store: Literal["oxigraph", "memory", "sparql"] = Field(
+        "oxigraph",
+        description="oxigraph: embedded on-disk store; memory: in memory (tests); sparql: an "
+        "external SPARQL 1.1 server (KRINGLOOP_SPARQL_*)",
     )
     store_path: Path = Field(Path("var/store"), description="directory of the on-disk store")
+    # An external SPARQL 1.1 server (store=sparql), see graph/remote.py.
+    sparql_query_url: str | None = Field(None, description="the server's query endpoint")
+    sparql_update_url: str | None = Field(None, description="update endpoint (default: query)")
+    sparql_gsp_url: str | None = Field(
+        None, description="Graph Store Protocol endpoint (loads and dumps go through it)"
+    )
+    sparql_user: str | None = Field(None, description="user name (basic or digest auth)")
+    sparql_password: SecretStr | None = Field(None, description="password (basic or digest)")
+    sparql_auth: Literal["none", "basic", "digest", "bearer"] | None = Field(
+        None, description="authentication; default: bearer with a token, basic with a user"
+    )
+    sparql_token: SecretStr | None = Field(None, description="bearer token")
+    sparql_timeout_s: float = Field(60.0, gt=0, description="HTTP timeout per request")
+    sparql_dialect: Literal["generic", "oxigraph", "virtuoso"] = Field(
+        "generic", description="server quirks to handle: generic, oxigraph or virtuoso"
+    )
+    sparql_max_rows: int | None = Field(
+        None, ge=1, description="the server's result cap (Virtuoso: ResultSetMaxRows, 10000)"
+    )
+    sparql_batch_triples: int = Field(
+        10_000, ge=1, description="triples per Graph Store Protocol POST when loading"
+    )
     host: str = Field("127.0.0.1", description="address the service listens on")
     port: int = Field(8000, ge=1, le=65535, description="port the service listens on")
     demo_data: bool = Field(True, description="load the bundled demo data into an empty store")
@@ -46,9 +73,33 @@ class Settings(BaseSettings):
     max_result_rows: int = Field(
         100_000, ge=1, description="queries with more results (rows or triples) fail with 400"
     )
-    query_workers: int = Field(4, ge=1, description="threads that run SPARQL queries")
+    query_workers: int = Field(
+        3,
+        ge=1,
+        description="queries (and matches) that run at once: worker processes over an on-disk "
+        "store, threads over an in-memory one",
+    )
+    isolation: Literal["auto", "process", "thread"] = Field(
+        "auto",
+        description="where queries run: process (killed at the timeout, so a runaway query "
+        "really stops; on-disk stores only), thread (cannot stop a query that blocks inside "
+        "the engine), auto (process for on-disk stores, thread for in-memory ones)",
+    )
+    queue_wait_s: float = Field(
+        10.0, gt=0, description="how long a query waits for a free worker before 503 (process mode)"
+    )
+    max_concurrent_requests: int = Field(
+        64, ge=1, description="requests in flight at once; more are refused with 503 + Retry-After"
+    )
     max_body_bytes: int = Field(
-        64 * 1024 * 1024, ge=1, description="larger request bodies are refused with 413"
+        64 * 1024 * 1024,
+        ge=1,
+        description="larger request bodies to /sparql, /query, /update, /store: 413",
+    )
+    max_json_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1,
+        description="larger request bodies to every other route (/match, /queries/...): 413",
     )
     union_default_graph: bool = Field(
         False,
@@ -65,3 +116,26 @@ class Settings(BaseSettings):
         description='origins allowed to call the API from a browser (JSON list, e.g. ["*"]); '
         "empty: CORS off",
     )
+
+    def sparql_config(self) -> SparqlConfig | None:
+        """The external SPARQL server's configuration (None without a query URL)."""
+        from kringloop.graph.remote import SparqlConfig
+
+        if not self.sparql_query_url:
+            return None
+        auth = self.sparql_auth or (
+            "bearer" if self.sparql_token else "basic" if self.sparql_user else "none"
+        )
+        return SparqlConfig(
+            query_url=self.sparql_query_url,
+            update_url=self.sparql_update_url,
+            gsp_url=self.sparql_gsp_url,
+            dialect=self.sparql_dialect,
+            auth=auth,
+            user=self.sparql_user,
+            password=self.sparql_password.get_secret_value() if self.sparql_password else None,
+            token=self.sparql_token.get_secret_value() if self.sparql_token else None,
+            timeout_s=self.sparql_timeout_s,
+            max_rows=self.sparql_max_rows,
+            batch_triples=self.sparql_batch_triples,
+        )

@@ -9,9 +9,8 @@ answers with the SPARQL 1.1 Service Description. Parsing and checks live in
 
 from __future__ import annotations
 
-import asyncio
 import time
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,16 +19,17 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from kringloop.graph import Store
+from kringloop.graph.errors import LimitExceeded, QuerySyntaxError, QueryTimeout
 from kringloop.graph.execution import (
-    Deadline,
     Materialised,
-    Pending,
-    QueryRunner,
+    Runner,
+    Solutions,
     Triples,
-    materialise,
+    query_job,
     write_results,
     write_triples,
 )
+from kringloop.graph.update_probe import where_queries
 from kringloop.graph.validate import ShapesValidator
 from kringloop.graph.writes import check_write, update_changes
 from kringloop.service import negotiation, protocol
@@ -45,7 +45,6 @@ from kringloop.service.metrics import metrics_of
 from kringloop.service.negotiation import GRAPHS, SOLUTIONS, Format
 from kringloop.service.settings import Settings
 
-T = TypeVar("T")
 router = APIRouter(tags=["sparql"])
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -91,14 +90,16 @@ _RESULTS_DOC: dict[int | str, dict[str, Any]] = {
     },
     406: {"description": "no acceptable format for this kind of answer"},
     415: {"description": "POST body of an unsupported Content-Type"},
-    503: {"description": "every query worker is busy"},
-    504: {"description": "the query ran over the time limit"},
+    413: {"description": "the request body is larger than the service's limit"},
+    503: {"description": "every query worker is busy, or too many requests (Retry-After)"},
+    504: {"description": "the query ran over the time limit and was stopped"},
 }
 _UPDATE_DOC: dict[int | str, dict[str, Any]] = {
     204: {"description": "update done"},
     401: {"description": "update without the bearer token"},
     403: {"description": "wrong token, or the service is read-only"},
     422: {"description": "INSERT DATA / DELETE DATA that leaves data not conforming to the shapes"},
+    504: {"description": "the update's WHERE part ran over the time limit; nothing changed"},
 }
 
 
@@ -151,16 +152,6 @@ def _too_large(limit: int) -> PayloadTooLarge:
     )
 
 
-async def wait(pending: Pending[T]) -> T:
-    """Wait for a query job without blocking the event loop; give up at its deadline."""
-    try:
-        return await asyncio.wait_for(
-            asyncio.wrap_future(pending.future), timeout=pending.deadline.remaining
-        )
-    except TimeoutError:
-        raise pending.give_up() from None
-
-
 def _table(form: str | None) -> dict[str, Format] | None:
     if form in ("SELECT", "ASK"):
         return SOLUTIONS
@@ -191,16 +182,9 @@ async def answer_query(
     accept = request.headers.get("accept")
     table = _table(plan.form)
     chosen = negotiation.choose(table, accept, req.formats) if table is not None else None
-    runner: QueryRunner = request.app.state.runner
+    runner: Runner = request.app.state.runner
 
-    def job(deadline: Deadline) -> tuple[Format, bytes]:
-        result = store.query(
-            plan.query,
-            default_graphs=plan.default_graphs,
-            named_graphs=plan.named_graphs,
-            union_default_graph=plan.union,
-        )
-        data = materialise(result, deadline=deadline, max_rows=runner.max_rows)
+    def write(data: Materialised) -> tuple[Format, bytes]:
         if isinstance(data, Triples):
             data = Triples(data.triples, plan.prefixes)
         fmt = chosen or negotiation.choose(
@@ -210,7 +194,17 @@ async def answer_query(
 
     started = time.perf_counter()
     try:
-        fmt, body = await wait(runner.submit(job))
+        data = await run_in_threadpool(
+            runner.call,
+            query_job,
+            plan.query,
+            runner.max_rows,
+            None,
+            plan.default_graphs,
+            plan.named_graphs,
+            plan.union,
+        )
+        fmt, body = await run_in_threadpool(write, data)
     finally:
         metrics = metrics_of(request)
         if metrics is not None:
@@ -228,6 +222,30 @@ def apply_update(store: Store, update: str, validator: ShapesValidator | None) -
     store.update(update)
 
 
+def try_where(runner: Runner, update: str) -> None:
+    """Run the ``WHERE`` parts of ``update`` as counting queries within the query limits
+    (`kringloop.graph.update_probe`): refuse the update when one is too slow or too large."""
+    for probe in where_queries(update):
+        try:
+            counted = runner.call(query_job, probe, 1)
+        except QueryTimeout as err:
+            raise QueryTimeout(
+                f"the update's WHERE part did not finish within {runner.timeout_s:g} s in a "
+                "trial run; the update was refused and nothing was changed",
+                hint="make the WHERE part more selective, or run it in smaller steps",
+            ) from err
+        except QuerySyntaxError:
+            return  # the update itself reports its syntax error, with its own positions
+        if isinstance(counted, Solutions) and counted.rows and counted.rows[0][0] is not None:
+            solutions = int(str(getattr(counted.rows[0][0], "value", 0)))
+            if solutions > runner.max_rows:
+                raise LimitExceeded(
+                    f"the update's WHERE part has {solutions} solutions, more than the "
+                    f"service's limit of {runner.max_rows}; nothing was changed",
+                    hint="run it in smaller steps (narrow the WHERE part)",
+                )
+
+
 async def answer_update(
     request: Request,
     req: protocol.UpdateRequest,
@@ -235,13 +253,17 @@ async def answer_update(
     settings: Settings,
     validator: ShapesValidator | None,
 ) -> Response:
-    """Run an update request (no time limit: an update cannot be stopped half-way, and one
-    answered as timed out would still commit later)."""
+    """Run an update request. Its ``WHERE`` parts are first tried as queries within the time
+    limit (where queries run, so a runaway one is stopped); the update itself then runs in
+    the writer without a limit: it cannot be stopped half-way, and one answered as timed out
+    would still commit later."""
     text = protocol.plan_update(req, allowlist=settings.service_allowlist)
     lock = request.app.state.write_lock
+    runner: Runner = request.app.state.runner
 
     def job() -> None:
         with lock:
+            try_where(runner, text)
             apply_update(store, text, validator)
 
     started = time.perf_counter()

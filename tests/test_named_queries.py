@@ -30,7 +30,7 @@ from rdflib.compare import isomorphic
 from kringloop.data import DATA_DIR
 from kringloop.graph import OxigraphStore
 from kringloop.graph.bundle import graph_iri
-from kringloop.graph.store import text
+from kringloop.graph.store import QueryResult, text
 from kringloop.ontology import ONTOLOGY_DIR
 from kringloop.queries.catalog import QUERIES_DIR, CatalogError, load_catalog, load_query, run
 from kringloop.queries.params import ParameterError, to_term
@@ -74,7 +74,7 @@ def sample_store() -> OxigraphStore:
     return store
 
 
-def as_snapshot(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> dict[str, Any]:
+def as_snapshot(result: QueryResult) -> dict[str, Any]:
     """A result as JSON: sorted rows of N-Triples terms, a boolean, or sorted triples."""
     if isinstance(result, ox.QueryBoolean):
         return {"boolean": bool(result)}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kringloop.graph.errors import NotFoundError
-from kringloop.graph.store import Store, text
+from kringloop.graph.store import Store, text, truth
 from kringloop.queries import resolve
 from kringloop.queries.visual.layout import layout
 from kringloop.queries.visual.model import (
@@ -140,7 +140,7 @@ def _walk(store: Store, centre: str, depth: int) -> _Reach:
         for row in select_for(store, "viz-hop", "_frontier", frontier):
             node, other, predicate = text(row["node"]), text(row["other"]), text(row["p"])
             reach.types[other].add(text(row["type"]))
-            out = text(row["out"]) == "true"
+            out = truth(row["out"])
             source, target = (node, other) if out else (other, node)
             via = text(row["via"]) if "via" in row else ""
             reach.links[(source, target)][predicate].add(via)

@@ -1,0 +1,25 @@
+"""Matchmaking and the loop census as jobs for a `kringloop.graph.execution.Runner`.
+
+A job is a module-level function ``job(store, deadline, *args)``, so that a worker process can
+run it (it is pickled by name) and be killed at the deadline. Their answers are plain frozen
+dataclasses, which pickle.
+"""
+
+from __future__ import annotations
+
+from kringloop.graph.execution import Deadline
+from kringloop.graph.store import Store
+from kringloop.queries import loops, matchmaker
+from kringloop.queries.request import MatchRequest
+
+
+def match_job(store: Store, deadline: Deadline, request: MatchRequest) -> matchmaker.MatchResult:
+    """The whole match for ``request`` (its stage queries run one after another)."""
+    deadline.check()
+    return matchmaker.match(store, request)
+
+
+def census_job(store: Store, deadline: Deadline) -> loops.Census:
+    """The loop census (closed and open loops, gaps, bottlenecks)."""
+    deadline.check()
+    return loops.census(store)

@@ -33,5 +33,12 @@ pytest: install sysdeps
 
 test: lint typecheck pytest
 
+# Benchmarks at scale (bench/RESULTS.md): 100k and 1M triples in ~15 min; BENCH_10M=1 adds 10M.
+# Needs wrk and chromium (apt-get install wrk chromium); peers go to a venv under bench/work/.
+bench: install
+	test -x bench/work/peers/bin/oxigraph || ( $(PYTHON) -m venv bench/work/peers && \
+	  bench/work/peers/bin/pip install --quiet oxigraph rdflib-endpoint click uvicorn )
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

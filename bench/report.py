@@ -1,0 +1,310 @@
+"""bench/RESULTS.md from the results of one run (tables, ratios, targets, the machine)."""
+
+# ruff: noqa: RUF001 - the Markdown is for people: multiplication signs and dashes are meant
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+NOTES = Path(__file__).resolve().parent / "NOTES.md"
+SYSTEMS = ("kringloop", "minimal", "oxigraph", "floor")
+
+
+def _n(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    return f"{value:,.{digits}f}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "–" if ok is None else ("met" if ok else "**missed**")
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met) for every target of the issue that this run measured."""
+    rows: list[tuple[str, str, bool | None]] = []
+    tiers = results.get("tiers", {})
+    big = "10M" if "10M" in tiers else "1M"
+    one_m = tiers.get("1M") or tiers.get("100k") or {}
+    sparql = one_m.get("sparql", {})
+    if sparql:
+        worst_rps = min(
+            (q[f"c{c}"]["ratio_rps_vs_minimal"], name, c)
+            for name, q in sparql.items()
+            for c in (1, 16)
+            if q[f"c{c}"]["ratio_rps_vs_minimal"] is not None
+        )
+        worst_p95 = max(
+            (q[f"c{c}"]["ratio_p95_vs_minimal"], name, c)
+            for name, q in sparql.items()
+            for c in (1, 16)
+            if q[f"c{c}"]["ratio_p95_vs_minimal"] is not None
+        )
+        rows.append(
+            (
+                "/sparql req/s ≥ 0.9× minimal FastAPI (every query, c=1 and c=16)",
+                f"lowest {worst_rps[0]:.2f}× ({worst_rps[1]}, c={worst_rps[2]})",
+                worst_rps[0] >= 0.9,
+            )
+        )
+        rows.append(
+            (
+                "/sparql p95 ≤ 1.2× minimal FastAPI",
+                f"highest {worst_p95[0]:.2f}× ({worst_p95[1]}, c={worst_p95[2]})",
+                worst_p95[0] <= 1.2,
+            )
+        )
+        chain = sparql.get("chain-join", {})
+        rdf = chain.get("rdflib-endpoint", {})
+        for c in (1, 16):
+            rdf_rps = rdf.get(f"c{c}", {}).get("rps")
+            k_rps = chain.get(f"c{c}", {}).get("kringloop", {}).get("rps")
+            probe = rdf.get("probe_s")
+            if isinstance(probe, str) and k_rps:  # no answer within the probe's timeout
+                bound = k_rps * float(probe.lstrip(">"))
+                rows.append(
+                    (
+                        f"chain-join ≥ 30× rdflib-endpoint (1M, c={c})",
+                        f"≥ {bound:.0f}× (rdflib: no answer in {probe.lstrip('>')} s; "
+                        f"kringloop {k_rps:.0f} req/s)",
+                        bound >= 30,
+                    )
+                )
+            elif rdf_rps and k_rps:
+                rows.append(
+                    (
+                        f"chain-join ≥ 30× rdflib-endpoint (1M, c={c})",
+                        f"{k_rps / rdf_rps:.0f}× ({k_rps:.0f} vs {rdf_rps:.2f} req/s)",
+                        k_rps / rdf_rps >= 30,
+                    )
+                )
+            elif rdf:
+                rows.append(
+                    (f"chain-join ≥ 30× rdflib-endpoint (1M, c={c})", "rdflib not measured", None)
+                )
+    match = one_m.get("match", {})
+    if match:
+        p95 = match["c1"]["p95_ms"]
+        rows.append(
+            (
+                "POST /match p95 ≤ 100 ms at c=1 (1M)",
+                f"{_n(p95, 0)} ms",
+                p95 is not None and p95 <= 100,
+            )
+        )
+        rows.append(
+            (
+                "POST /match ≥ 50 req/s at c=16 (1M)",
+                f"{match['c16']['rps']:.1f} req/s",
+                match["c16"]["rps"] >= 50,
+            )
+        )
+    load = one_m.get("load")
+    if load:
+        rows.append(
+            (
+                "bulk load ≥ 0.8× `oxigraph load` (1M)",
+                f"{load['ratio_vs_oxigraph']:.2f}× (same named graph: "
+                f"{load['ratio_vs_oxigraph_named']:.2f}×)",
+                load["ratio_vs_oxigraph"] >= 0.8,
+            )
+        )
+    rss = tiers.get(big, {}).get("rss_kib", {}).get("kringloop")
+    if rss:
+        gib = (rss["VmHWM"] + rss.get("children_VmHWM", 0)) / 1024 / 1024
+        rows.append(
+            (
+                f"service peak RSS ≤ 1 GiB ({big}; server + query workers)",
+                f"{gib:.2f} GiB",
+                gib <= 1.0,
+            )
+        )
+    census = results.get("census", {}).get("100000")
+    if census:
+        sec = census["seconds"]["median"]
+        rows.append(("loop census + gaps, 100k organisations ≤ 10 s", f"{sec:.1f} s", sec <= 10))
+    viz = results.get("viz", {}).get("2000")
+    if viz:
+        sec = viz["stable_s"]["median"]
+        rows.append(("2,000-node page stable ≤ 2 s", f"{sec:.2f} s", sec <= 2))
+    return rows
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# kringloop benchmarks",
+        "",
+        "Generated by `make bench` (bench/run.py); raw numbers in bench/results.json. Each figure "
+        "is the median (and p95) of repeated runs after a warm-up; the systems are interleaved "
+        "within each round. The machine is shared and noisy: **compare ratios within this run**, "
+        "not absolute numbers across runs.",
+        "",
+        "## Machine",
+        "",
+        f"- date: {m['date']}",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram_gib']} GiB",
+        f"- {m['os']}, kernel {m['kernel']}, Python {m['python']}",
+        "- packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()),
+        "- peers: " + ", ".join(f"{k} {v}" for k, v in m["peers"].items()),
+        f"- load average at start: {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {t} | {v} | {_verdict(ok)} |" for t, v, ok in targets(results)]
+    for tier, figures in results.get("tiers", {}).items():
+        lines += _tier(tier, figures)
+    if "census" in results:
+        lines += [
+            "",
+            "## Loop census + gap analysis (`queries.loops.census`, on-disk store, in-process)",
+            "",
+            "| organisations | load s | census median s | p95 s | loops | gaps | cells |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for orgs, c in results["census"].items():
+            lines.append(
+                f"| {int(orgs):,} | {c['load_s']:.1f} | {c['seconds']['median']:.2f} | "
+                f"{c['seconds']['p95']:.2f} | {c['loops']} | {c['gaps']} | {c['cells']} |"
+            )
+    if "viz" in results:
+        lines += [
+            "",
+            "## Time to a stable drawing (headless Chromium, tests/viz_timing.measure)",
+            "",
+            "| nodes | edges | HTML bytes | layout s | stable median s | p95 s |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for nodes, v in results["viz"].items():
+            lines.append(
+                f"| {int(nodes):,} | {v['edges']:,} | {v['html_bytes']:,} | {v['layout_s']:.3f} | "
+                f"{v['stable_s']['median']:.3f} | {v['stable_s']['p95']:.3f} |"
+            )
+    if "elapsed_s" in results:
+        lines += ["", f"Whole run: {results['elapsed_s'] / 60:.1f} min."]
+    if NOTES.exists():
+        lines += ["", NOTES.read_text().rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def _tier(tier: str, f: dict[str, Any]) -> list[str]:
+    lines = ["", f"## {tier} triples ({f['triples']:,} generated, {f['organisations']:,} orgs)"]
+    load = f.get("load")
+    if load:
+        lines += [
+            "",
+            "### Bulk load into the on-disk store (triples/s; fresh directory each run)",
+            "",
+            "| system | median s | triples/s (median) | p95 s |",
+            "|---|---:|---:|---:|",
+        ]
+        names = {
+            "kringloop": "`kringloop load --no-validate` (named graph of the file)",
+            "oxigraph": "`oxigraph load` (default graph)",
+            "oxigraph-named": "`oxigraph load --graph` (same named graph)",
+        }
+        for key, label in names.items():
+            s = load[key]
+            lines.append(
+                f"| {label} | {s['seconds']['median']:.1f} | "
+                f"{s['triples_per_s']['median']:,.0f} | {s['seconds']['p95']:.1f} |"
+            )
+        lines.append(
+            f"\nkringloop / oxigraph load: **{load['ratio_vs_oxigraph']:.2f}×**; "
+            f"vs the same named graph: **{load['ratio_vs_oxigraph_named']:.2f}×**."
+        )
+    sparql = f.get("sparql")
+    if sparql:
+        lines += [
+            "",
+            "### SPARQL query mix over HTTP (wrk; req/s and latency percentiles in ms)",
+            "",
+            "floor = the same query on pyoxigraph in-process (query, read, JSON), no HTTP. "
+            "minimal = bench/minimal_app.py (FastAPI over pyoxigraph, ~40 lines). "
+            "rdflib-endpoint is probed once with a "
+            "15 s timeout and then load-tested briefly; at c=16 only where one query is quick.",
+            "",
+            "| query | c | kringloop req/s | p50 | p95 | p99 | minimal req/s | p95 | "
+            "oxigraph req/s | p95 | floor req/s | p95 | rdflib req/s | p95 | "
+            "k/minimal req/s | k/minimal p95 |",
+            "|---|---:|" + "---:|" * 14,
+        ]
+        for name, q in sparql.items():
+            rdf = q.get("rdflib-endpoint", {})
+            for c in (1, 16):
+                row = q[f"c{c}"]
+                k = row["kringloop"]
+                rd = rdf.get(f"c{c}", {})
+                rdf_rps = (
+                    _n(rd.get("rps"), 2)
+                    if rd
+                    else (f"probe {rdf['probe_s']}" if isinstance(rdf.get("probe_s"), str) else "–")
+                )
+                lines.append(
+                    f"| {name} | {c} | {_n(k['rps'], 0)} | {_n(k['p50_ms'])} | "
+                    f"{_n(k['p95_ms'])} | {_n(k['p99_ms'])} | {_n(row['minimal']['rps'], 0)} | "
+                    f"{_n(row['minimal']['p95_ms'])} | {_n(row['oxigraph']['rps'], 0)} | "
+                    f"{_n(row['oxigraph']['p95_ms'])} | {_n(row['floor']['rps'], 0)} | "
+                    f"{_n(row['floor']['p95_ms'])} | {rdf_rps} | {_n(rd.get('p95_ms'), 0)} | "
+                    f"{_n(row['ratio_rps_vs_minimal'], 2)} | {_n(row['ratio_p95_vs_minimal'], 2)} |"
+                )
+        rows = {name: q["rows"] for name, q in sparql.items()}
+        lines += [
+            "",
+            "Result rows per system (same data; a check, not a figure): "
+            + "; ".join(f"{n}: " + "/".join(str(v) for v in r.values()) for n, r in rows.items()),
+        ]
+        if f.get("rdflib_endpoint_start_s") is None:
+            lines.append("\nrdflib-endpoint did not load the data within 240 s: skipped.")
+        else:
+            lines.append(
+                f"\nrdflib-endpoint took {f['rdflib_endpoint_start_s']:.0f} s to parse the data "
+                "and start."
+            )
+    match = f.get("match")
+    if match:
+        lines += [
+            "",
+            f"### POST /match ({len(match['requests'])} requests from the data, all with chains)",
+            "",
+            "| c | req/s | p50 ms | p95 ms | p99 ms | errors |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for c in (1, 16):
+            r = match[f"c{c}"]
+            lines.append(
+                f"| {c} | {r['rps']:.1f} | {_n(r['p50_ms'], 0)} | {_n(r['p95_ms'], 0)} | "
+                f"{_n(r['p99_ms'], 0)} | {r['errors']} |"
+            )
+        inproc = f.get("match_inprocess")
+        if inproc:
+            lines.append(
+                f"| in-process, one at a time (no HTTP, no workers) | {inproc['rps']:.1f} | "
+                f"{inproc['p50_ms']:.0f} | {inproc['p95_ms']:.0f} | {inproc['p99_ms']:.0f} | 0 |"
+            )
+    rss = f.get("rss_kib")
+    if rss:
+        lines += [
+            "",
+            "### Peak RSS while serving the mix (VmHWM of the server process)",
+            "",
+            "| server | process peak MiB | child processes | their peaks MiB | total MiB |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, mem in rss.items():
+            kids = mem.get("children_VmHWM", 0)
+            lines.append(
+                f"| {name} | {mem['VmHWM'] / 1024:.0f} | {mem.get('children', 0)} | "
+                f"{kids / 1024:.0f} | {(mem['VmHWM'] + kids) / 1024:.0f} |"
+            )
+        lines.append(
+            "\nTotal = the server's peak plus the sum of its child processes' peaks (kringloop "
+            "runs queries in worker processes): an upper bound of the simultaneous peak."
+        )
+    return lines

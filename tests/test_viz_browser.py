@@ -182,7 +182,7 @@ def test_each_page_draws_what_the_server_sent(
 ) -> None:
     url = pages(server)[name]
     data = sent(url)
-    seconds = time_to_stable(page, url, timeout_s=60)
+    time_to_stable(page, url, timeout_s=60)  # raises when the drawing never settles
     assert drawn(page) == (len(data["nodes"]), len(data["edges"]))
     assert page.evaluate("network.physics.physicsEnabled") is False
     if name != "match-fresh":  # a fresh match depends on today's offers; the others do not
@@ -192,7 +192,6 @@ def test_each_page_draws_what_the_server_sent(
         assert "open" in styles and any(n["group"] == "missing" for n in data["nodes"])
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"viz-{name}.png"))
-    assert seconds < 30
 
 
 def test_click_selects_a_node_and_fills_the_side_panel(server: dict[str, str], page: Page) -> None:

@@ -103,6 +103,11 @@ def _rows(store: Store, name: str) -> list[Row]:
     return store.select(stage(name), union_default_graph=True)
 
 
+def _located(rows: list[Row]) -> list[Row]:
+    """Rows with coordinates (the queries filter the others out; some servers do not)."""
+    return [r for r in rows if "lat" in r and "long" in r]
+
+
 class _World:
     """The whole graph's supply, processing and flows, indexed for the census."""
 
@@ -118,7 +123,7 @@ class _World:
         self.by_product: dict[str, list[_Proc]] = defaultdict(list)
         self.by_material: dict[str, list[_Proc]] = defaultdict(list)
         seen: set[tuple[str, str]] = set()
-        for r in _rows(store, "census-processing"):
+        for r in _located(_rows(store, "census-processing")):
             key = (text(r["pOffer"]), text(r.get("productType", r.get("material", r["pOffer"]))))
             if key in seen:
                 continue
@@ -144,8 +149,10 @@ class _World:
         self.flows: nx.DiGraph = nx.DiGraph()
         for r in _rows(store, "census-flows"):
             self.flows.add_edge(text(r["from"]), text(r["to"]))
-        self.supply = _rows(store, "census-supply")
-        self.needs = _rows(store, "census-needs")
+        # identical rows (a store may repeat a solution) would count one offer twice
+        rows = _located(_rows(store, "census-supply"))
+        self.supply = list({tuple(sorted(r.items())): r for r in rows}.values())
+        self.needs = _located(_rows(store, "census-needs"))
         for r in self.supply:
             self.labels.setdefault(text(r["supplier"]), text(r.get("supplierLabel", r["supplier"])))
 

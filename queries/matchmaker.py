@@ -23,7 +23,15 @@ import pyoxigraph as ox
 from kringloop.graph.binding import Binding
 from kringloop.graph.store import Row, Store, text, truth
 from kringloop.queries import resolve
-from kringloop.queries.chains import BUYER, PROCESS_REACH_KM, Edge, FlowGraph, Processor, way_back
+from kringloop.queries.chains import (
+    BUYER,
+    PROCESS_REACH_KM,
+    Edge,
+    FlowGraph,
+    Processor,
+    WayBack,
+    way_back,
+)
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.scoring import (
     FILTERS,
@@ -96,6 +104,42 @@ def _d(row: Row, key: str) -> date | None:
 
 def _iris(values: Sequence[str]) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
     return [ox.NamedNode(v) for v in values]
+
+
+class WaysBack:
+    """The way back of each (supplier, product type) of one request, found once."""
+
+    def __init__(
+        self,
+        vocab: resolve.Vocabulary,
+        by_type: Mapping[str, list[Processor]],
+        graph: FlowGraph,
+        producers: Mapping[str, frozenset[str]],
+        *,
+        within_km: float,
+    ) -> None:
+        self.vocab, self.by_type, self.graph, self.producers = vocab, by_type, graph, producers
+        self.within_km = within_km
+        self.reach = {
+            product: [p for p in procs if p.reaches(within_km)]
+            for product, procs in by_type.items()
+        }
+        self.found: dict[tuple[str, str, bool], WayBack] = {}
+
+    def get(self, supplier: str, product: str, *, takes_back: bool) -> WayBack:
+        key = (supplier, product, takes_back)
+        if key not in self.found:
+            self.found[key] = way_back(
+                supplier,
+                self.vocab.label(product),
+                self.by_type.get(product, []),
+                self.graph,
+                self.producers.get(product, frozenset()),
+                takes_back=takes_back,
+                within_km=self.within_km,
+                reach=self.reach.get(product, []),
+            )
+        return self.found[key]
 
 
 def request_id(request: MatchRequest) -> str:
@@ -200,7 +244,7 @@ class Matchmaker:
 
     def flow_graph(
         self, product_types: Sequence[str], rows: list[Row], procs: list[Processor]
-    ) -> tuple[FlowGraph, dict[str, set[str]]]:
+    ) -> tuple[FlowGraph, dict[str, frozenset[str]]]:
         bound = {"productType": _iris(sorted(product_types))}
         labels: dict[str, str] = {}
         edges = []
@@ -223,7 +267,7 @@ class Matchmaker:
         producers: dict[str, set[str]] = defaultdict(set)
         for r in self._select("producers", bound):
             producers[text(r["productType"])].add(text(r["producer"]))
-        return FlowGraph(edges, labels), producers
+        return FlowGraph(edges, labels), {k: frozenset(v) for k, v in producers.items()}
 
     # -- candidates ---------------------------------------------------------------------------
 
@@ -237,9 +281,10 @@ class Matchmaker:
         by_type: dict[str, list[Processor]] = defaultdict(list)
         for p in procs:
             by_type[p.product_type].append(p)
+        ways = WaysBack(self.vocab, by_type, graph, producers, within_km=self.need.within_km)
         merged: dict[str, Candidate] = {}
         for row in rows:
-            c = self.candidate(row, by_type, graph, producers, claims)
+            c = self.candidate(row, ways, claims)
             if c is not None:
                 merged[c.offer] = c  # one chain per offer: the best processor was chosen
         return [merged[k] for k in sorted(merged)]
@@ -253,9 +298,7 @@ class Matchmaker:
     def candidate(
         self,
         row: Row,
-        by_type: dict[str, list[Processor]],
-        graph: FlowGraph,
-        producers: dict[str, set[str]],
+        ways: WaysBack,
         claims: dict[str, list[Row]],
     ) -> Candidate | None:
         offer, supplier, product = (
@@ -279,15 +322,7 @@ class Matchmaker:
         )
         buyer_step = Step(2, "buyer", self.request.requester or BUYER, "buyer (you)")
         takes_back = "takeBack" in row and truth(row["takeBack"])
-        back = way_back(
-            supplier,
-            self.vocab.label(product),
-            by_type.get(product, []),
-            graph,
-            producers.get(product, set()),
-            takes_back=takes_back,
-            within_km=self.need.within_km,
-        )
+        back = ways.get(supplier, product, takes_back=takes_back)
         closed, steps_after, missing = back.closed, back.steps, back.missing
         proc_rank, proc_strategy, evidence = back.rank, back.strategy, back.evidence
         strategies = {s for s in (strategy, proc_strategy) if s}

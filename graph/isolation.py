@@ -23,6 +23,8 @@ The thread-mode twin for in-memory stores (which a second process cannot open) i
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
 import multiprocessing
 import pickle
@@ -119,12 +121,13 @@ def _serve(conn: Connection, path: str, generation: Synchronized[int], warm: boo
         job, args, timeout_s = message
         reopened = 0.0
         if generation.value != seen:  # the writer wrote since we opened: see its data
+            conn.send(("reopening", None))  # the deadline waits until the store is open
             started = time.perf_counter()
             seen = generation.value
             store.close()
             store = _open(path)
             reopened = time.perf_counter() - started
-        conn.send(("started", None))  # the deadline runs from here, not from the reopen
+            conn.send(("started", None))
         deadline = Deadline(timeout_s)
         try:
             try:
@@ -144,6 +147,33 @@ def _serve(conn: Connection, path: str, generation: Synchronized[int], warm: boo
         except BaseException as error:  # every failure goes back to the caller
             reply = _pack_error(error)
         conn.send((*reply, reopened))
+
+
+async def _receive(conn: Connection, timeout_s: float) -> Any:
+    """The next message on ``conn``, or None when none comes within ``timeout_s``; the event
+    loop watches the pipe meanwhile."""
+    if not conn.poll(0):
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        fd = conn.fileno()
+        loop.add_reader(fd, ready)
+        try:
+            await asyncio.wait_for(readable, timeout_s)
+        except TimeoutError:
+            return None
+        finally:
+            loop.remove_reader(fd)
+    return conn.recv()
+
+
+def _set_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class _Worker:
@@ -204,6 +234,10 @@ class ProcessRunner(Runner):
         self._context = multiprocessing.get_context("spawn")
         self._generation: Synchronized[int] = self._context.Value("Q", 0, lock=False)
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        #: Event-loop callers waiting for an idle worker (`_atake`), first come first served.
+        self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = (
+            collections.deque()
+        )
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -248,7 +282,7 @@ class ProcessRunner(Runner):
         if self._closed:
             self._forget(worker, kill=False)
         else:
-            self._idle.put(worker)
+            self._give_back(worker)
 
     def _forget(self, worker: _Worker, *, kill: bool) -> None:
         with self._lock:
@@ -277,42 +311,151 @@ class ProcessRunner(Runner):
     def generation(self) -> int:
         return int(self._generation.value)
 
+    def _reply(self, conn: Connection) -> Any:
+        """The worker's answer to the job just sent, or None past the deadline.
+
+        A worker that must first reopen the store says so ("reopening", then "started"), and
+        the deadline then runs from "started"; otherwise the only message is the answer (one
+        wake-up per job, which matters on a busy machine).
+        """
+        ready = conn.poll(self.timeout_s)
+        reply = conn.recv() if ready else None
+        if reply is not None and reply[0] == "reopening":
+            if not conn.poll(self.reopen_wait_s):  # reopening the store takes long
+                raise OSError("the worker did not start the job")
+            conn.recv()  # "started"
+            reply = conn.recv() if conn.poll(self.timeout_s) else None
+        return reply
+
     def call(self, job: Callable[..., T], *args: Any) -> T:
         """Run ``job(store, deadline, *args)`` in a worker; blocks until done or killed."""
         if self._closed:
             raise busy_error(0, why="the service is shutting down")
-        try:
-            worker = self._idle.get(timeout=self.queue_wait_s)
-        except queue.Empty:
-            raise busy_error(self.queue_wait_s) from None
+        worker = self._take()
         try:
             worker.conn.send((job, args, self.timeout_s))
-            if not worker.conn.poll(self.reopen_wait_s):  # reopening the store takes long
-                raise OSError("the worker did not start the job")
-            worker.conn.recv()  # "started"
-            ready = worker.conn.poll(self.timeout_s)
-            reply = worker.conn.recv() if ready else None
+            reply = self._reply(worker.conn)
         except (EOFError, OSError, BrokenPipeError):
-            self.stats["crashed"] += 1
-            code = worker.process.exitcode
-            self._replace(worker)
-            raise QueryError(
-                f"the query stopped its worker process (exit code {code}); nothing was answered",
-                hint="simplify the query (deeply nested groups or expressions are refused)",
-            ) from None
+            self._crashed(worker)
+            raise self._crash_error(worker) from None
         if reply is None:  # past the deadline: the only way to stop the engine is to kill it
             self.stats["killed"] += 1
             self._replace(worker)
             raise timeout_error(self.timeout_s)
-        self._idle.put(worker)
+        result: T = self._settle(worker, reply)
+        return result
+
+    def _settle(self, worker: _Worker, reply: Any) -> Any:
+        """Give the worker back and unpack its reply (raising the job's error)."""
+        self._give_back(worker)
         kind, payload, reopened = reply
         if reopened:
             self.stats["reopened"] += 1
             self.stats["reopen_s"] += reopened
         if kind == "error":
             raise _unpack_error(payload)
-        result: T = payload
+        return payload
+
+    async def acall(self, job: Callable[..., T], *args: Any) -> T:
+        """`call` for the event loop: waits for the worker's pipe on the loop itself.
+
+        No thread is held while the job runs (a hop to a thread and back costs more than a
+        short query). If the caller is cancelled (the client went away), the worker is killed
+        and replaced: its job stops too.
+        """
+        if self._closed:
+            raise busy_error(0, why="the service is shutting down")
+        worker = await self._atake()
+        try:
+            worker.conn.send((job, args, self.timeout_s))
+            reply = await self._areply(worker.conn)
+        except (EOFError, OSError, BrokenPipeError):
+            await asyncio.to_thread(self._crashed, worker)
+            raise self._crash_error(worker) from None
+        except BaseException:  # cancelled while the job ran: stop it
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            raise
+        result: T = await self._finish(worker, reply)
         return result
+
+    def _take(self) -> _Worker:
+        """An idle worker, waiting at most ``queue_wait_s`` (blocking)."""
+        try:
+            return self._idle.get(timeout=self.queue_wait_s)
+        except queue.Empty:
+            raise busy_error(self.queue_wait_s) from None
+
+    async def _atake(self) -> _Worker:
+        """An idle worker, waiting at most ``queue_wait_s`` on the event loop.
+
+        Waiters queue up; each worker given back wakes the first one still waiting (`_wake`).
+        A waiter that leaves without a worker passes its wake-up on, so none is lost.
+        """
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.queue_wait_s
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            remaining = until - loop.time()
+            if remaining <= 0:
+                raise busy_error(self.queue_wait_s)
+            woken: asyncio.Future[None] = loop.create_future()
+            with self._lock:
+                self._waiters.append((loop, woken))
+            try:
+                if self._idle.qsize():  # given back while we queued up: look again
+                    continue
+                await asyncio.wait_for(woken, remaining)
+            except TimeoutError:
+                pass
+            finally:
+                if not woken.done():
+                    woken.cancel()
+                if self._idle.qsize():
+                    self._wake()
+
+    def _give_back(self, worker: _Worker) -> None:
+        """``worker`` is idle again: queue it and wake a waiter."""
+        self._idle.put(worker)
+        self._wake()
+
+    def _wake(self) -> None:
+        """Wake the first event-loop waiter that is still waiting."""
+        with self._lock:
+            while self._waiters:
+                loop, woken = self._waiters.popleft()
+                if not woken.done():
+                    loop.call_soon_threadsafe(_set_done, woken)
+                    return
+
+    async def _areply(self, conn: Connection) -> Any:
+        """`_reply` without blocking the event loop."""
+        reply = await _receive(conn, self.timeout_s)
+        if reply is not None and reply[0] == "reopening":
+            if await _receive(conn, self.reopen_wait_s) is None:
+                raise OSError("the worker did not start the job")
+            reply = await _receive(conn, self.timeout_s)
+        return reply
+
+    def _crashed(self, worker: _Worker) -> None:
+        self.stats["crashed"] += 1
+        self._replace(worker)
+
+    def _crash_error(self, worker: _Worker) -> QueryError:
+        return QueryError(
+            f"the query stopped its worker process (exit code {worker.process.exitcode}); "
+            "nothing was answered",
+            hint="simplify the query (deeply nested groups or expressions are refused)",
+        )
+
+    async def _finish(self, worker: _Worker, reply: Any) -> Any:
+        if reply is None:  # past the deadline: the only way to stop the engine is to kill it
+            self.stats["killed"] += 1
+            await asyncio.to_thread(self._replace, worker)
+            raise timeout_error(self.timeout_s)
+        return self._settle(worker, reply)
 
     def close(self) -> None:
         """Stop every worker (running jobs are killed)."""

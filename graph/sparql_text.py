@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 _TOKEN = re.compile(
@@ -69,8 +70,12 @@ class Remote:
     column: int
 
 
-def tokens(sparql: str) -> list[Token]:
+@lru_cache(maxsize=256)
+def tokens(sparql: str) -> tuple[Token, ...]:
     """The tokens of ``sparql`` (comments left out).
+
+    Cached: checking one request asks several questions of the same text (its form, its
+    dataset clauses, its prefixes, its remote targets), and each would tokenize it again.
 
     >>> [t.text for t in tokens('ASK { ?s <http://e.org/p> "x"@en } # done')]
     ['ASK', '{', '?s', '<http://e.org/p>', '"x"', '@en', '}']
@@ -80,7 +85,7 @@ def tokens(sparql: str) -> list[Token]:
         kind = match.lastgroup or "punct"
         if kind != "comment":
             found.append(Token(kind, match.group(0), match.start(), match.end()))
-    return found
+    return tuple(found)
 
 
 def _position(sparql: str, offset: int) -> tuple[int, int]:
@@ -134,7 +139,7 @@ def prefixes(sparql: str) -> dict[str, str]:
     return prologue.prefixes
 
 
-def _keywords(sparql: str) -> Iterator[tuple[int, Token, list[Token]]]:
+def _keywords(sparql: str) -> Iterator[tuple[int, Token, Sequence[Token]]]:
     toks = tokens(sparql)
     for index, token in enumerate(toks):
         if token.keyword is not None:

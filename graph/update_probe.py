@@ -15,10 +15,12 @@ are linear in the data they touch).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kringloop.graph.sparql_text import Token, tokens
 
 
-def _group_end(toks: list[Token], index: int) -> int:
+def _group_end(toks: Sequence[Token], index: int) -> int:
     depth = 0
     for at in range(index, len(toks)):
         if toks[at].kind == "punct" and toks[at].text == "{":

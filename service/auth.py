@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kringloop.graph import Store
-from kringloop.service.deps import get_settings, get_store
+from kringloop.service.deps import settings_of, store_of
 from kringloop.service.errors import Forbidden, Unauthorized
 from kringloop.service.settings import Settings
 
@@ -68,9 +68,9 @@ def check_writer(
         raise Forbidden("the write token is wrong", hint="check the token you were given")
 
 
-def require_writer(
+async def require_writer(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
     """Dependency for routes that write: 401/403 unless the bearer token is right."""
-    check_writer(credentials, get_settings(request), get_store(request))
+    check_writer(credentials, settings_of(request), store_of(request))

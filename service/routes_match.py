@@ -13,7 +13,7 @@ from kringloop.graph.execution import Runner
 from kringloop.queries import jobs, loops, match_record
 from kringloop.queries.request import MatchRequest
 from kringloop.service.auth import bearer, check_writer
-from kringloop.service.deps import get_settings, get_store
+from kringloop.service.deps import get_store, settings_of
 
 router = APIRouter(tags=["matchmaking"])
 
@@ -40,7 +40,7 @@ def post_match(
     match as a PROV record (needs the write token). The whole match runs where queries run,
     within the query time limit."""
     if body.save:
-        check_writer(credentials, get_settings(request), store)
+        check_writer(credentials, settings_of(request), store)
     runner: Runner = request.app.state.runner
     result = runner.call(jobs.match_job, body)
     if body.save:

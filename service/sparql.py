@@ -21,20 +21,20 @@ from fastapi.security import HTTPAuthorizationCredentials
 from kringloop.graph import Store
 from kringloop.graph.errors import LimitExceeded, QuerySyntaxError, QueryTimeout
 from kringloop.graph.execution import (
-    Materialised,
     Runner,
     Solutions,
     Triples,
+    Written,
     query_job,
-    write_results,
     write_triples,
+    written_job,
 )
 from kringloop.graph.update_probe import where_queries
 from kringloop.graph.validate import ShapesValidator
 from kringloop.graph.writes import check_write, update_changes
 from kringloop.service import negotiation, protocol
 from kringloop.service.auth import bearer, check_writer
-from kringloop.service.deps import get_settings, get_store, get_validator
+from kringloop.service.deps import get_settings, get_store, get_validator, run_read
 from kringloop.service.errors import (
     MethodNotAllowed,
     NotAcceptable,
@@ -160,57 +160,59 @@ def _table(form: str | None) -> dict[str, Format] | None:
     return None
 
 
-def _write(result: Materialised, fmt: Format) -> bytes:
-    if isinstance(result, Triples):
-        if fmt.rdf is None:
-            raise NotAcceptable(f"{fmt.media_type} cannot carry triples")
-        return write_triples(result, fmt.rdf)
-    if fmt.results is None:
-        raise NotAcceptable(f"{fmt.media_type} cannot carry SELECT/ASK results")
-    return write_results(result, fmt.results)
+def _offered(table: dict[str, Format], accept: str | None, formats: list[str]) -> Format | None:
+    """The format for one kind of answer, or None when the client accepts none of it."""
+    try:
+        return negotiation.choose(table, accept, formats)
+    except NotAcceptable:
+        return None
 
 
 async def answer_query(
     request: Request, req: protocol.QueryRequest, store: Store, settings: Settings
 ) -> Response:
-    """Run a query request within the limits and answer in the negotiated format."""
+    """Run a query request within the limits and answer in the negotiated format.
+
+    The worker that runs the query also writes the answer (`written_job`); a query whose
+    form is known up front is refused with 406 before it runs when no format fits.
+    """
     plan = protocol.plan_query(
         req,
         union_by_default=settings.union_default_graph,
         allowlist=settings.service_allowlist,
     )
     accept = request.headers.get("accept")
+    formats = list(req.formats)
     table = _table(plan.form)
-    chosen = negotiation.choose(table, accept, req.formats) if table is not None else None
+    if table is not None:
+        negotiation.choose(table, accept, formats)  # 406 before running, not after
+    results = _offered(SOLUTIONS, accept, formats) if table is not GRAPHS else None
+    graphs = _offered(GRAPHS, accept, formats) if table is not SOLUTIONS else None
     runner: Runner = request.app.state.runner
-
-    def write(data: Materialised) -> tuple[Format, bytes]:
-        if isinstance(data, Triples):
-            data = Triples(data.triples, plan.prefixes)
-        fmt = chosen or negotiation.choose(
-            GRAPHS if isinstance(data, Triples) else SOLUTIONS, accept, req.formats
-        )
-        return fmt, _write(data, fmt)
-
     started = time.perf_counter()
     try:
-        data = await run_in_threadpool(
-            runner.call,
-            query_job,
+        answer: Written = await run_read(
+            runner,
+            written_job,
             plan.query,
             runner.max_rows,
-            None,
             plan.default_graphs,
             plan.named_graphs,
             plan.union,
+            results.results.media_type if results is not None and results.results else None,
+            graphs.rdf.media_type if graphs is not None and graphs.rdf else None,
+            plan.prefixes,
         )
-        fmt, body = await run_in_threadpool(write, data)
     finally:
         metrics = metrics_of(request)
         if metrics is not None:
             kind = (plan.form or "unknown").lower()
             metrics.observe_query(kind, time.perf_counter() - started)
-    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
+    chosen = graphs if answer.kind == "triples" else results
+    if answer.body is None or chosen is None:  # a form the text did not reveal, not accepted
+        negotiation.choose(GRAPHS if answer.kind == "triples" else SOLUTIONS, accept, formats)
+        raise NotAcceptable(f"no accepted format can carry a {answer.kind} answer")
+    return Response(answer.body, media_type=chosen.media_type, headers={"Vary": "Accept"})
 
 
 def apply_update(store: Store, update: str, validator: ShapesValidator | None) -> None:
@@ -364,7 +366,8 @@ async def describe_service(request: Request, store: Store, settings: Settings) -
             federation=bool(settings.service_allowlist),
         )
         prefixes = {"sd": SD, "formats": FORMATS}
-        return _write(Triples(triples, prefixes), fmt)
+        assert fmt.rdf is not None  # every GRAPHS format has one
+        return write_triples(Triples(triples, prefixes), fmt.rdf)
 
     body = await run_in_threadpool(build)
     return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})

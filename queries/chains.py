@@ -1,21 +1,20 @@
 """Completing and verifying chains: who takes the product back, and does the loop close?
 
 The flow graph of one request is small: the candidate suppliers, the buyer, the processors in
-reach and the organisations their return flows lead to. networkx checks in it that a path
-leads from the processor back to the supplier (buyer → processor → … → producer → supplier →
-buyer), up to six partners in the loop.
+reach and the organisations their return flows lead to. A breadth-first search in it checks
+that a path leads from the processor back to the supplier (buyer → processor → … → producer →
+supplier → buyer), up to six partners in the loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
-from scipy.sparse.csgraph import shortest_path  # type: ignore[import-untyped]
+from scipy.sparse.csgraph import dijkstra  # type: ignore[import-untyped]
 
 from kringloop.queries.scoring import Step
 
@@ -88,22 +87,29 @@ class FlowGraph:
     """The directed graph of partners around one request.
 
     Hop counts from processors are found for all of them at once (breadth-first search in
-    scipy) and kept, so a request asks each processor once however many offers it serves; the
-    path itself is looked up by networkx for the chosen processor only.
+    scipy) and kept, so a request searches from each processor once however many offers it
+    serves; a path itself is spelled out for the chosen processor only.
     """
 
     def __init__(self, edges: Iterable[Edge], labels: dict[str, str] | None = None) -> None:
         self.labels = labels or {}
-        self.graph: nx.DiGraph = nx.DiGraph()
+        #: successors in the order the edges were added (sorted), as networkx would keep them
+        self.adjacency: dict[str, dict[str, Edge]] = {}
         for edge in sorted(edges, key=lambda e: (e.source, e.target, e.flow)):
-            if not self.graph.has_edge(edge.source, edge.target):
-                self.graph.add_edge(
-                    edge.source, edge.target, flow=edge.flow, kind=edge.kind, of=edge.of
-                )
-        self._index = {node: i for i, node in enumerate(self.graph)}
+            out = self.adjacency.setdefault(edge.source, {})
+            if edge.target not in out:
+                out[edge.target] = edge
+                self.adjacency.setdefault(edge.target, {})
+        self._index = {node: i for i, node in enumerate(self.adjacency)}
         self._hops: dict[str, np.ndarray] = {}
         self._paths: dict[str, dict[str, list[str]]] = {}
         self._nearest: dict[tuple[str, frozenset[str]], tuple[int, str] | None] = {}
+
+    def __contains__(self, node: str) -> bool:
+        return node in self._index
+
+    def __len__(self) -> int:
+        return len(self._index)
 
     def prepare(self, sources: Iterable[str]) -> None:
         """Count the hops from each of ``sources`` to every node, in one search."""
@@ -111,19 +117,30 @@ class FlowGraph:
         if not todo:
             return
         n = len(self._index)
-        rows = [self._index[a] for a, _ in self.graph.edges]
-        cols = [self._index[b] for _, b in self.graph.edges]
+        rows = [self._index[a] for a, out in self.adjacency.items() for _ in out]
+        cols = [self._index[b] for out in self.adjacency.values() for b in out]
         matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-        found = shortest_path(
-            matrix, method="D", unweighted=True, indices=[self._index[s] for s in todo]
+        found = dijkstra(
+            matrix,
+            unweighted=True,
+            indices=[self._index[s] for s in todo],
+            limit=MAX_PARTNERS - 2,  # farther is too far: the search stops there
         )
         for source, row in zip(todo, np.atleast_2d(found), strict=True):
             self._hops[source] = row
 
-    def _hops_from(self, source: str) -> np.ndarray:
+    def hops(self, source: str) -> np.ndarray:
+        """Hops from ``source`` to each node (by index; ``inf`` where flows do not lead)."""
         if source not in self._hops:
             self.prepare([source])
-        return self._hops[source]
+        return self._hops.get(source, self._nowhere)
+
+    @property
+    def _nowhere(self) -> np.ndarray:
+        return np.full(len(self._index), np.inf)
+
+    def index(self, node: str) -> int | None:
+        return self._index.get(node)
 
     def nearest(
         self, processor: str, supplier: str, producers: frozenset[str]
@@ -134,7 +151,7 @@ class FlowGraph:
             return (1, processor)
         if processor not in self._index:
             return None
-        hops = self._hops_from(processor)
+        hops = self.hops(processor)
         key = (processor, producers)
         if key not in self._nearest:
             reached = [
@@ -150,18 +167,27 @@ class FlowGraph:
         return best
 
     def path(self, processor: str, node: str) -> list[str]:
-        """The shortest path of flows from ``processor`` to ``node`` (networkx's choice)."""
+        """The shortest path of flows from ``processor`` to ``node``: the first one a
+        breadth-first search meets, following successors in the order they were added (the
+        path networkx's ``single_source_shortest_path`` gives)."""
         if processor == node:
             return [processor]
         if processor not in self._paths:
-            self._paths[processor] = nx.single_source_shortest_path(
-                self.graph, processor, cutoff=MAX_PARTNERS - 2
-            )
+            paths = {processor: [processor]}
+            level = [processor]
+            for _ in range(MAX_PARTNERS - 2):
+                following = []
+                for v in level:
+                    for w in self.adjacency[v]:
+                        if w not in paths:
+                            paths[w] = [*paths[v], w]
+                            following.append(w)
+                level = following
+            self._paths[processor] = paths
         return list(self._paths[processor][node])
 
-    def edge(self, source: str, target: str) -> dict[str, str]:
-        data: dict[str, str] = self.graph.edges[source, target]
-        return data
+    def edge(self, source: str, target: str) -> Edge:
+        return self.adjacency[source][target]
 
 
 def cycle_length(path_back: list[str]) -> int:
@@ -204,7 +230,7 @@ def _closed(
     steps = [_processor_step(p)]
     evidence = [p.offer, p.process]
     for i, (a, b) in enumerate(pairwise(back)):
-        flow = graph.edge(a, b)["flow"]
+        flow = graph.edge(a, b).flow
         role = "supplier" if b == supplier else ("producer" if b in producers else "partner")
         steps.append(Step(4 + i, role, b, graph.labels.get(b, b), flow=flow))
         evidence.append(flow)
@@ -223,41 +249,121 @@ def _closed(
     return WayBack(True, tuple(steps), None, rank, p.strategy, tuple(evidence))
 
 
-def way_back(
-    supplier: str,
-    product_label: str,
-    procs: list[Processor],
-    graph: FlowGraph,
-    producers: frozenset[str],
-    *,
-    takes_back: bool,
-    within_km: float,
-    reach: list[Processor] | None = None,
-) -> WayBack:
-    """The best way back for one supply offer.
+class WaysBack:
+    """The best way back for the supply offers of one request, one (supplier, product type)
+    at a time, over processors and flows looked at once.
 
     The loop closes when a processor whose radius covers the buyer takes the product back and
     flows lead from it to the supplier, or to a producer of the product (who supplies the
     supplier: product or material is back with its maker). Among those, the best R-rank wins,
-    then the shortest loop, then the nearest processor. Else the supplier's own take-back;
-    else an open chain that says what is missing. ``reach``: those of ``procs`` that reach
-    the buyer, when the caller has them already.
+    then the shortest loop, then the nearest processor, then the offer. Else the supplier's own
+    take-back; else an open chain that says what is missing.
     """
-    if reach is None:
-        reach = [p for p in procs if p.reaches(within_km)]
-    graph.prepare(p.organisation for p in reach)
-    chosen: tuple[tuple[int, int, float, str], Processor, str] | None = None
-    for p in reach:
-        near = graph.nearest(p.organisation, supplier, producers)
-        if near is None:
-            continue
-        rank = p.realised_rank
-        key = (rank if rank is not None else 9, near[0] + 1, p.distance_km, p.offer)
-        if chosen is None or key < chosen[0]:
-            chosen = (key, p, near[1])
-    if chosen is not None:
-        p, node = chosen[1], chosen[2]
-        return _closed(p, graph.path(p.organisation, node), supplier, producers, graph)
+
+    def __init__(
+        self,
+        graph: FlowGraph,
+        by_type: Mapping[str, list[Processor]],
+        producers: Mapping[str, frozenset[str]],
+        labels: Callable[[str], str],
+        *,
+        within_km: float,
+    ) -> None:
+        self.graph, self.by_type, self.producers, self.labels = graph, by_type, producers, labels
+        self.reach = {
+            product: [p for p in procs if p.reaches(within_km)]
+            for product, procs in by_type.items()
+        }
+        graph.prepare(p.organisation for procs in self.reach.values() for p in procs)
+        self._hops: dict[str, np.ndarray] = {}
+        self._base: dict[str, tuple[int, int, float, str, int] | None] = {}
+        self._outside: dict[str, list[int]] = {}
+        self._order: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._found: dict[tuple[str, str, bool], WayBack] = {}
+
+    def _prepare(self, product: str) -> None:
+        """Hops from each processor in reach (rows) to every node, and the best loop through a
+        producer alone: (rank, partners, km, offer, position)."""
+        reach = self.reach.get(product, [])
+        graph = self.graph
+        hops = np.array([graph.hops(p.organisation) for p in reach]).reshape(len(reach), len(graph))
+        self._hops[product] = hops
+        producers = self.producers.get(product, frozenset())
+        found = [i for t in producers if (i := graph.index(t)) is not None]
+        outside = [i for i, p in enumerate(reach) if p.organisation not in graph]
+        self._outside[product] = outside
+        keys = [_key(reach[i], 2, i) for i in outside if reach[i].organisation in producers]
+        offers = {offer: n for n, offer in enumerate(sorted({p.offer for p in reach}))}
+        self._order[product] = (
+            np.array([_key(p, 0, 0)[0] for p in reach], dtype=np.int64),
+            np.array([p.distance_km for p in reach], dtype=np.float64),
+            np.array([offers[p.offer] for p in reach], dtype=np.int64),
+        )
+        if reach and found:
+            keys += self._best(product, reach, hops[:, found].min(axis=1))
+        self._base[product] = min(keys) if keys else None
+
+    def _best(
+        self, product: str, reach: list[Processor], hops: np.ndarray
+    ) -> list[tuple[int, int, float, str, int]]:
+        """The best key among the processors that ``hops`` (one per processor) says reach the
+        target: (rank, partners, km, offer, position) compared as tuples, in numpy."""
+        hit = np.flatnonzero(hops <= MAX_PARTNERS - 2)
+        if not hit.size:
+            return []
+        rank, km, offer = self._order[product]
+        first = np.lexsort((hit, offer[hit], km[hit], hops[hit], rank[hit]))[0]
+        i = int(hit[first])
+        return [_key(reach[i], int(hops[i]) + 2, i)]
+
+    def get(self, supplier: str, product: str, *, takes_back: bool) -> WayBack:
+        """The way back for an offer of ``product`` by ``supplier``."""
+        key = (supplier, product, takes_back)
+        if key not in self._found:
+            self._found[key] = self._find(supplier, product, takes_back=takes_back)
+        return self._found[key]
+
+    def _find(self, supplier: str, product: str, *, takes_back: bool) -> WayBack:
+        if product not in self._base:
+            self._prepare(product)
+        reach = self.reach.get(product, [])
+        producers = self.producers.get(product, frozenset())
+        base = self._base[product]
+        keys = [] if base is None else [base]
+        # a processor that is the supplier itself, outside the flow graph, closes its own loop
+        keys += [
+            _key(reach[i], 2, i)
+            for i in self._outside[product]
+            if reach[i].organisation == supplier
+        ]
+        column = self.graph.index(supplier)
+        if column is not None and reach:
+            keys += self._best(product, reach, self._hops[product][:, column])
+        best = min(keys) if keys else None
+        if best is not None:
+            p = reach[best[-1]]
+            near = self.graph.nearest(p.organisation, supplier, producers)
+            assert near is not None
+            back = self.graph.path(p.organisation, near[1])
+            return _closed(p, back, supplier, producers, self.graph)
+        procs = self.by_type.get(product, [])
+        return _open(supplier, self.labels(product), procs, reach, self.graph, takes_back)
+
+
+def _key(p: Processor, partners: int, position: int) -> tuple[int, int, float, str, int]:
+    rank = p.realised_rank
+    return (rank if rank is not None else 9, partners, p.distance_km, p.offer, position)
+
+
+def _open(
+    supplier: str,
+    product_label: str,
+    procs: list[Processor],
+    reach: list[Processor],
+    graph: FlowGraph,
+    takes_back: bool,
+) -> WayBack:
+    """No flow leads back: the supplier's own take-back, else what is missing."""
     if takes_back:
         label = graph.labels.get(supplier, supplier)
         return WayBack(True, (Step(3, "supplier (take-back)", supplier, label),))

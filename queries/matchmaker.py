@@ -14,23 +14,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import pyoxigraph as ox
 
 from kringloop.graph.binding import Binding
 from kringloop.graph.store import Row, Store, text, truth
-from kringloop.queries import resolve
+from kringloop.queries import match_cache, near, resolve
 from kringloop.queries.chains import (
     BUYER,
     PROCESS_REACH_KM,
     Edge,
     FlowGraph,
     Processor,
-    WayBack,
-    way_back,
+    WaysBack,
 )
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.scoring import (
@@ -45,9 +45,9 @@ from kringloop.queries.scoring import (
 )
 from kringloop.queries.stages import stage
 
+_T = TypeVar("_T")
 ID = "https://w3id.org/kringloop/id/"
 LEASE_MODELS = {ID + "business-model/lease", ID + "business-model/product-as-a-service"}
-DOUBLE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#double")
 REUSED = {ID + "condition/used", ID + "condition/refurbished", ID + "condition/remanufactured"}
 
 
@@ -106,40 +106,53 @@ def _iris(values: Sequence[str]) -> list[ox.NamedNode | ox.BlankNode | ox.Litera
     return [ox.NamedNode(v) for v in values]
 
 
-class WaysBack:
-    """The way back of each (supplier, product type) of one request, found once."""
+@dataclass(frozen=True)
+class _ProcessingOffer:
+    """One row of the processing-candidates stage, parsed."""
 
-    def __init__(
-        self,
-        vocab: resolve.Vocabulary,
-        by_type: Mapping[str, list[Processor]],
-        graph: FlowGraph,
-        producers: Mapping[str, frozenset[str]],
-        *,
-        within_km: float,
-    ) -> None:
-        self.vocab, self.by_type, self.graph, self.producers = vocab, by_type, graph, producers
-        self.within_km = within_km
-        self.reach = {
-            product: [p for p in procs if p.reaches(within_km)]
-            for product, procs in by_type.items()
-        }
-        self.found: dict[tuple[str, str, bool], WayBack] = {}
+    offer: str
+    organisation: str
+    label: str
+    process: str
+    process_class: str
+    product_type: str
+    material: str | None
+    lat: float
+    long: float
+    radius: float | None
+    strategy: str | None
+    rank: int | None
 
-    def get(self, supplier: str, product: str, *, takes_back: bool) -> WayBack:
-        key = (supplier, product, takes_back)
-        if key not in self.found:
-            self.found[key] = way_back(
-                supplier,
-                self.vocab.label(product),
-                self.by_type.get(product, []),
-                self.graph,
-                self.producers.get(product, frozenset()),
-                takes_back=takes_back,
-                within_km=self.within_km,
-                reach=self.reach.get(product, []),
-            )
-        return self.found[key]
+
+def _processing_offer(row: Row) -> _ProcessingOffer | None:
+    lat, long = near.number(row.get("lat")), near.number(row.get("long"))
+    if lat is None or long is None:  # the distance cannot be computed: as SPARQL, left out
+        return None
+    return _ProcessingOffer(
+        offer=text(row["pOffer"]),
+        organisation=text(row["processor"]),
+        label=text(row.get("processorLabel", row["processor"])),
+        process=text(row["process"]),
+        process_class=text(row["processClass"]),
+        product_type=text(row["productType"]),
+        material=text(row["material"]) if "material" in row else None,
+        lat=lat,
+        long=long,
+        radius=_f(row, "radius"),
+        strategy=text(row["strategy"]) if "strategy" in row else None,
+        rank=int(float(text(row["rank"]))) if "rank" in row else None,
+    )
+
+
+def _flow(row: Row) -> tuple[Edge, tuple[tuple[str, str], ...]]:
+    """A row of the loop-flows stage: the edge and the labels it gives its ends."""
+    edge = Edge(
+        text(row["from"]), text(row["to"]), text(row["kind"]), text(row["flow"]), text(row["of"])
+    )
+    named = tuple(
+        (text(row[end]), text(row[f"{end}Label"])) for end in ("from", "to") if f"{end}Label" in row
+    )
+    return edge, named
 
 
 def request_id(request: MatchRequest) -> str:
@@ -155,7 +168,9 @@ class Matchmaker:
         self.store = store
         self.request = request
         self.today = today or date.today()
-        self.vocab = resolve.load_vocabulary(store)
+        self.vocab: resolve.Vocabulary = match_cache.once(  # type: ignore[assignment]
+            store, "vocabulary", lambda: resolve.load_vocabulary(store)
+        )
         self.target = resolve.resolve_what(self.vocab, request.what)
         self.fits = resolve.product_fits(self.vocab, self.target)
         self.where = resolve.resolve_where(
@@ -190,49 +205,68 @@ class Matchmaker:
         named = {f"_{key}": value for key, value in bindings.items()}  # parameters are ?_name
         return self.store.select(stage(name), bindings=named, union_default_graph=True)
 
-    def _geo(self, max_km: float) -> dict[str, Binding]:
-        # Doubles, not decimals: Oxigraph's decimal product fails beyond 18 fraction digits.
-        lat, long = self.where.lat, self.where.long
-        return {
-            "lat": ox.Literal(repr(float(lat)), datatype=DOUBLE),
-            "long": ox.Literal(repr(float(long)), datatype=DOUBLE),
-            "kmPerDegLong": ox.Literal(repr(resolve.km_per_degree_long(lat)), datatype=DOUBLE),
-            "maxKm2": ox.Literal(repr(float(max_km * max_km)), datatype=DOUBLE),
-        }
+    def _rows(self, name: str, keys: Sequence[str], *, param: str = "productType") -> list[Row]:
+        """The rows of stage ``name`` for ``keys`` (kept ones while the store cannot change)."""
+        return match_cache.rows_by(
+            self.store,
+            name,
+            param,
+            keys,
+            lambda missing: self._select(name, {param: _iris(missing)}),
+        )
+
+    def _origin(self, max_km: float) -> near.Origin:
+        return near.Origin(float(self.where.lat), float(self.where.long), float(max_km * max_km))
 
     def supply_rows(self, *, strict: bool) -> list[Row]:
-        bindings = self._geo(self.need.within_km if strict else 20000.0)
-        bindings["productType"] = _iris(sorted(self.fits))
-        if strict and self.need.models:
-            bindings["model"] = _iris(sorted(self.need.models))
-        needed = (self.need.needed_by or self.today) if strict else date(1900, 1, 1)
-        bindings["neededBy"] = ox.Literal(
-            needed.isoformat(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+        rows = self._origin(self.need.within_km if strict else 20000.0).within(
+            self._rows("supply-candidates", sorted(self.fits))
         )
-        return self._select("supply-candidates", bindings)
+        if strict:
+            rows = near.with_models(rows, self.need.models)
+        needed = (self.need.needed_by or self.today) if strict else date(1900, 1, 1)
+        return list(near.valid_on(rows, needed))
 
     # -- chain completion ---------------------------------------------------------------------
 
+    def _parsed(
+        self, name: str, types: Sequence[str], parse: Callable[[Row], _T | None]
+    ) -> list[_T]:
+        """The rows of stage ``name`` for ``types``, each parsed once (kept while the store
+        cannot change); rows ``parse`` refuses are left out."""
+
+        def read(missing: list[str]) -> dict[str, list[_T]]:
+            found: dict[str, list[_T]] = defaultdict(list)
+            for row in self._select(name, {"productType": _iris(missing)}):
+                item = parse(row)
+                if item is not None:
+                    found[text(row["productType"])].append(item)
+            return found
+
+        return match_cache.per_key(self.store, f"{name}/parsed", sorted(types), read)
+
     def processors(self, product_types: Sequence[str]) -> list[Processor]:
-        rows = self._select(
-            "processing-candidates",
-            {"productType": _iris(sorted(product_types)), **self._geo(PROCESS_REACH_KM)},
-        )
+        origin = self._origin(PROCESS_REACH_KM)
         found = {}
-        for row in rows:
-            strategy = text(row["strategy"]) if "strategy" in row else None
+        for offer in self._parsed("processing-candidates", product_types, _processing_offer):
+            km2 = origin.km2_at(offer.lat, offer.long)
+            if not km2 <= origin.max_km2:  # NaN too, as in SPARQL
+                continue
+            strategy = offer.strategy
             proc = Processor(
-                offer=text(row["pOffer"]),
-                organisation=text(row["processor"]),
-                label=text(row.get("processorLabel", row["processor"])),
-                process=text(row["process"]),
-                process_class=text(row["processClass"]),
-                product_type=text(row["productType"]),
-                material=text(row["material"]) if "material" in row else None,
-                distance_km=(_f(row, "km2") or 0.0) ** 0.5,
-                radius_km=_f(row, "radius"),
+                offer=offer.offer,
+                organisation=offer.organisation,
+                label=offer.label,
+                process=offer.process,
+                process_class=offer.process_class,
+                product_type=offer.product_type,
+                material=offer.material,
+                distance_km=km2**0.5,
+                radius_km=offer.radius,
                 strategy=strategy,
-                rank=self._rank(strategy, row),
+                rank=self.overrides[strategy]
+                if strategy is not None and strategy in self.overrides
+                else offer.rank,
             )
             found[(proc.offer, proc.product_type, proc.material or "")] = proc
         return [found[k] for k in sorted(found)]
@@ -245,18 +279,12 @@ class Matchmaker:
     def flow_graph(
         self, product_types: Sequence[str], rows: list[Row], procs: list[Processor]
     ) -> tuple[FlowGraph, dict[str, frozenset[str]]]:
-        bound = {"productType": _iris(sorted(product_types))}
+        types = sorted(product_types)
         labels: dict[str, str] = {}
         edges = []
-        for r in self._select("loop-flows", bound):
-            edges.append(
-                Edge(
-                    text(r["from"]), text(r["to"]), text(r["kind"]), text(r["flow"]), text(r["of"])
-                )
-            )
-            for end in ("from", "to"):
-                if f"{end}Label" in r:
-                    labels[text(r[end])] = text(r[f"{end}Label"])
+        for edge, named in self._parsed("loop-flows", types, _flow):
+            edges.append(edge)
+            labels.update(named)
         for r in rows:
             labels[text(r["supplier"])] = text(r.get("supplierLabel", r["supplier"]))
             edges.append(
@@ -265,7 +293,7 @@ class Matchmaker:
         edges += [Edge(BUYER, p.organisation, "take-back", p.offer, p.product_type) for p in procs]
         labels.update({p.organisation: p.label for p in procs})
         producers: dict[str, set[str]] = defaultdict(set)
-        for r in self._select("producers", bound):
+        for r in self._rows("producers", types):
             producers[text(r["productType"])].add(text(r["producer"]))
         return FlowGraph(edges, labels), {k: frozenset(v) for k, v in producers.items()}
 
@@ -281,7 +309,7 @@ class Matchmaker:
         by_type: dict[str, list[Processor]] = defaultdict(list)
         for p in procs:
             by_type[p.product_type].append(p)
-        ways = WaysBack(self.vocab, by_type, graph, producers, within_km=self.need.within_km)
+        ways = WaysBack(graph, by_type, producers, self.vocab.label, within_km=self.need.within_km)
         merged: dict[str, Candidate] = {}
         for row in rows:
             c = self.candidate(row, ways, claims)
@@ -291,7 +319,7 @@ class Matchmaker:
 
     def claims(self, offers: Sequence[str]) -> dict[str, list[Row]]:
         found: dict[str, list[Row]] = defaultdict(list)
-        for row in self._select("offer-claims", {"offer": _iris(offers)}):
+        for row in self._rows("offer-claims", offers, param="offer"):
             found[text(row["offer"])].append(row)
         return found
 

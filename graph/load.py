@@ -4,9 +4,12 @@ A load first parses every file completely; only when all of them parse (and, whe
 is given, conform) are their quads written, in one transaction. A file that fails changes
 nothing, and the error names the file, line and column.
 
-Files too large to hold in memory are checked in a first streaming pass and then written with
-the engine's bulk loader; that path cannot validate shapes and is not transactional against
-I/O failures (disk full), which the documentation says.
+Files too large to hold in memory go through the engine's bulk loader, which cannot validate
+shapes. A file whose triples go to a graph that does not exist yet is bulk-loaded at once, and
+if any file of the load fails, the graphs the load created are dropped again (which takes time
+in proportion to what was written). Any other file is first checked in a streaming pass, so a
+broken one writes nothing. The bulk path is not transactional against I/O failures (disk
+full), which the documentation says.
 """
 
 from __future__ import annotations
@@ -14,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pyoxigraph as ox
 
 from kringloop.graph.errors import ConfigError, LoadError, Position
 from kringloop.graph.formats import format_for_path
 from kringloop.graph.guards import check_rdf
-from kringloop.graph.store import Store
+from kringloop.graph.store import OxigraphStore, ReportingReader, Store
 
 #: Called with the number of bytes read since the previous call.
 Progress = Callable[[int], None]
@@ -101,29 +103,6 @@ def _graph_iri(value: str) -> ox.NamedNode:
         ) from err
 
 
-class _Counting:
-    """A binary reader that reports how far it got."""
-
-    def __init__(self, inner: IO[bytes], progress: Progress | None) -> None:
-        self._inner = inner
-        self._progress = progress
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._inner.read(size)
-        if self._progress is not None and chunk:
-            self._progress(len(chunk))
-        return chunk
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        n = self._inner.readinto(buffer)  # type: ignore[attr-defined]
-        if self._progress is not None and n:
-            self._progress(n)
-        return int(n or 0)
-
-    def readable(self) -> bool:
-        return True
-
-
 def _parse(
     source: Source, progress: Progress | None, *, retarget: bool = True
 ) -> Iterator[ox.Quad]:
@@ -135,7 +114,7 @@ def _parse(
     with source.path.open("rb") as raw:
         try:
             parser = ox.parse(
-                _Counting(raw, progress),  # type: ignore[arg-type]
+                ReportingReader(raw, progress),  # type: ignore[arg-type]
                 format=source.format,
                 base_iri=source.path.resolve().as_uri(),
                 rename_blank_nodes=True,
@@ -243,13 +222,59 @@ def _bulk(
             f"{size} MB is too much to validate against the shapes in one load",
             hint="load large generated files with --no-validate, or split them",
         )
-    counts = []
-    for source in sources:  # pass 1: every file must parse before anything is written
-        counts.append(sum(1 for _ in _parse(source, progress, retarget=False)))
-    for source in sources:
-        graph = None if isinstance(source.graph, ox.DefaultGraph) else source.graph
-        store.bulk_load(source.path, source.format, graph=graph)
-    return [Loaded(s.path, _graph_label(s.graph), n) for s, n in zip(sources, counts, strict=True)]
+    # Files whose triples all go to a graph that does not exist yet are loaded straight away:
+    # if one fails, dropping those new graphs restores the store exactly. Every other file
+    # (into an existing graph, or a dataset file with graphs of its own) must first parse
+    # completely, before anything is written.
+    fresh = [_is_fresh(store, s) for s in sources]
+    counts: dict[int, int] = {}
+    for index, source in enumerate(sources):
+        if not fresh[index]:
+            counts[index] = sum(1 for _ in _parse(source, progress, retarget=False))
+    created: set[ox.NamedNode] = set()
+    try:
+        for index, source in enumerate(sources):
+            if fresh[index]:
+                assert isinstance(source.graph, ox.NamedNode)
+                before = store.count(source.graph) if source.graph in created else 0
+                created.add(source.graph)
+                _bulk_one(store, source, progress)
+                counts[index] = store.count(source.graph) - before
+        for index, source in enumerate(sources):
+            if not fresh[index]:
+                _bulk_one(store, source, None)
+    except LoadError:
+        for graph in created:
+            if store.has_graph(graph):
+                store.drop_graph(graph)
+        raise
+    return [Loaded(s.path, _graph_label(s.graph), counts[i]) for i, s in enumerate(sources)]
+
+
+def _is_fresh(store: Store, source: Source) -> bool:
+    """Whether all of ``source``'s triples go to one named graph that does not exist yet."""
+    graph = source.graph
+    return (
+        isinstance(graph, ox.NamedNode)
+        and not source.format.supports_datasets
+        and not store.has_graph(graph)
+    )
+
+
+def _bulk_one(store: Store, source: Source, progress: Progress | None) -> None:
+    """Bulk-load one file, mapping the engine's syntax errors to `LoadError`."""
+    graph = None if isinstance(source.graph, ox.DefaultGraph) else source.graph
+    try:
+        if isinstance(store, OxigraphStore):
+            store.bulk_load(source.path, source.format, graph=graph, progress=progress)
+        else:
+            store.bulk_load(source.path, source.format, graph=graph)
+    except SyntaxError as err:
+        raise LoadError(
+            str(err.msg or err), source=source.path, position=Position(err.lineno, err.offset)
+        ) from err
+    except (OSError, ValueError) as err:
+        raise LoadError(str(err), source=source.path) from err
 
 
 def _graph_label(graph: ox.NamedNode | ox.DefaultGraph) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TypeAlias
 
@@ -64,6 +64,29 @@ def syntax_position(message: str) -> Position:
     """
     found = _POSITION.search(message)
     return Position(int(found.group(1)), int(found.group(2))) if found else Position()
+
+
+class ReportingReader:
+    """A binary reader that reports how many bytes it read (for progress bars)."""
+
+    def __init__(self, inner: IO[bytes], progress: Callable[[int], None] | None) -> None:
+        self._inner = inner
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._inner.read(size)
+        if self._progress is not None and chunk:
+            self._progress(len(chunk))
+        return chunk
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        n = self._inner.readinto(buffer)  # type: ignore[attr-defined]
+        if self._progress is not None and n:
+            self._progress(n)
+        return int(n or 0)
+
+    def readable(self) -> bool:
+        return True
 
 
 class Store(ABC):
@@ -272,11 +295,25 @@ class OxigraphStore(Store):
         self._check_writable()
         self._store.extend(quads)
 
-    def bulk_load(self, path: Path, fmt: ox.RdfFormat, *, graph: GraphName | None = None) -> None:
+    def bulk_load(
+        self,
+        path: Path,
+        fmt: ox.RdfFormat,
+        *,
+        graph: GraphName | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Insert a large file with the engine's bulk loader (not transactional); ``progress``
+        is called with the number of bytes read as the loader reads them."""
         self._check_writable()
         # the same base IRI the load's syntax check resolved relative IRIs against
         base = path.resolve().as_uri()
-        self._store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=graph)
+        if progress is None:
+            self._store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=graph)
+            return
+        with path.open("rb") as raw:
+            reader = ReportingReader(raw, progress)
+            self._store.bulk_load(reader, format=fmt, base_iri=base, to_graph=graph)  # type: ignore[arg-type]
 
     def quads(self, graph: GraphName | None = None) -> Iterator[ox.Quad]:
         return iter(self._store.quads_for_pattern(None, None, None, graph))

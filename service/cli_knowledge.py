@@ -12,8 +12,6 @@ from rich.table import Table
 
 from kringloop.data import generate as generating
 from kringloop.graph import load as loading
-from kringloop.graph import reason as reasoning
-from kringloop.graph import validate as validation
 from kringloop.graph.bundle import bundled_context, data_graphs
 from kringloop.graph.formats import FORMAT_NAMES
 from kringloop.service.cli_common import app, err, opened, out, progress_bar, run
@@ -29,6 +27,8 @@ def validate(
     Nodes the files point to (code lists, places, CPV codes) are looked up in the bundled
     knowledge, so a file of offers that links to them validates on its own.
     """
+    from kringloop.graph import validate as validation  # pyshacl and rdflib: when needed
+
     sources = run(lambda: loading.plan(files, fmt=fmt))
     quads = run(lambda: [q for source in sources for q in loading.parse_file(source)])
     checker = validation.ShapesValidator(context=validation.graph_context(bundled_context()))
@@ -55,6 +55,8 @@ def reason(
     ] = None,
 ) -> None:
     """Run HermiT over the ontology and data graphs; write inferences to the inferred graph."""
+    from kringloop.graph import reason as reasoning  # owlready2: when needed
+
     with opened() as store:
         chosen = [ox.NamedNode(g) for g in graphs] if graphs else data_graphs(store)
         err.print(f"reasoning over {len(chosen)} graph(s) with HermiT …")

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kringloop.queries import evaluate, loops, match_record, matchmaker
-from kringloop.queries.request import MatchRequest
 from kringloop.service.cli_common import app, opened, out, run
+
+# The matchmaking modules (networkx, numpy) are imported by the commands that use them, so that
+# every other command starts quickly.
 
 
 def _short(iri: str) -> str:
@@ -45,6 +46,9 @@ def match(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Ranked, explained closed-loop chains for a buyer's request."""
+    from kringloop.queries import match_record, matchmaker
+    from kringloop.queries.request import MatchRequest
+
     request = run(
         lambda: MatchRequest(
             what=what,
@@ -98,6 +102,8 @@ def loops_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Closed and open loops per category and region (the loop census)."""
+    from kringloop.queries import loops
+
     with opened(read_only=True) as store:
         census = run(lambda: loops.census(store))
     if as_json:
@@ -121,6 +127,8 @@ def gaps(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Loops that cannot close, the missing role, and the bottleneck processors."""
+    from kringloop.queries import loops
+
     with opened(read_only=True) as store:
         census = run(lambda: loops.census(store))
     if as_json:
@@ -149,6 +157,8 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Replay the evaluation cases: hit@1, hit@3, coverage, top-3 stability under ±20% weights."""
+    from kringloop.queries import evaluate
+
     with opened(read_only=True) as store:
         report = run(lambda: evaluate.evaluate(store, evaluate.load_cases()))
     if as_json:

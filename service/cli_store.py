@@ -15,7 +15,6 @@ from kringloop.graph import bundle as bundled
 from kringloop.graph import formats, results
 from kringloop.graph import load as loading
 from kringloop.graph import stats as statistics
-from kringloop.graph import validate as validation
 from kringloop.graph.errors import LoadError
 from kringloop.graph.formats import FORMAT_NAMES
 from kringloop.graph.store import QueryResult
@@ -69,7 +68,11 @@ def load(
         sources = run(lambda: loading.plan(files, graph=graph, fmt=fmt))
         total = sum(s.size for s in sources)
         wanted = State.settings.validate_data if check is None else check
-        validator = validation.for_store(store) if wanted else None
+        validator = None
+        if wanted:
+            from kringloop.graph import validate as validation  # pyshacl: only when validating
+
+            validator = validation.for_store(store)
         if store.kind == "sparql":
             from kringloop.service.cli_remote import load_remote
 

@@ -4,15 +4,17 @@ request leaves the file; links point to a running ``kringloop serve``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kringloop.queries import matchmaker, visual, visual_chains
-from kringloop.queries.request import MatchRequest
-from kringloop.queries.visual import VizGraph
-from kringloop.service import viz
 from kringloop.service.cli_common import State, app, opened, out, run
+
+if TYPE_CHECKING:
+    from kringloop.queries.visual import VizGraph
+
+# The drawing and matchmaking modules (networkx, numpy, jinja) are imported by the commands
+# that use them, so that every other command starts quickly.
 
 viz_app = typer.Typer(
     help="Interactive graph pages written as HTML files that work offline.",
@@ -22,7 +24,10 @@ app.add_typer(viz_app, name="viz")
 
 Out = Annotated[Path, typer.Option("--out", "-o", help="the HTML file to write")]
 Lang = Annotated[str, typer.Option("--lang", help="label language: en, nl or fr")]
-Cap = Annotated[int, typer.Option("--cap", min=1, help="draw at most this many nodes")]
+Cap = Annotated[
+    int | None,
+    typer.Option("--cap", min=1, help="draw at most this many nodes [default: 500]"),
+]
 Base = Annotated[
     str | None,
     typer.Option("--base-url", help="where the page links to (default: the serve address)"),
@@ -30,6 +35,8 @@ Base = Annotated[
 
 
 def _write(graph: VizGraph, path: Path, base: str | None) -> None:
+    from kringloop.service import viz
+
     settings = State.settings
     link_base = base if base is not None else f"http://{settings.host}:{settings.port}"
     run(lambda: viz.write(graph, path, base=link_base.rstrip("/")))
@@ -48,15 +55,23 @@ def neighbourhood(
     category: Annotated[str | None, typer.Option("--category", help="product type")] = None,
     region: Annotated[str | None, typer.Option("--region", help="region slug or IRI")] = None,
     lang: Lang = "en",
-    cap: Cap = visual.DEFAULT_CAP,
+    cap: Cap = None,
     base: Base = None,
 ) -> None:
     """The neighbourhood of a resource (organisation, offer, product type, category...)."""
+    from kringloop.queries import visual
+    from kringloop.service import viz
+
     filters = visual.Filters(role, strategy, model, category, region)
     with opened(read_only=True) as store:
         graph = run(
             lambda: visual.neighbourhood(
-                store, iri, depth=depth, filters=filters, languages=viz.languages_for(lang), cap=cap
+                store,
+                iri,
+                depth=depth,
+                filters=filters,
+                languages=viz.languages_for(lang),
+                cap=cap or visual.DEFAULT_CAP,
             )
         )
     _write(graph, output, base)
@@ -75,6 +90,10 @@ def match(
     base: Base = None,
 ) -> None:
     """The chains of a stored match (--id) or of a fresh one (--what, --near), as loops."""
+    from kringloop.queries import matchmaker, visual_chains
+    from kringloop.queries.request import MatchRequest
+    from kringloop.service import viz
+
     languages = viz.languages_for(lang)
     with opened(read_only=True) as store:
         if match_id is not None:
@@ -98,10 +117,13 @@ def loops(
     category: Annotated[str | None, typer.Option("--category", help="product type")] = None,
     region: Annotated[str | None, typer.Option("--region", help="region slug or IRI")] = None,
     lang: Lang = "en",
-    cap: Cap = visual.DEFAULT_CAP,
+    cap: Cap = None,
     base: Base = None,
 ) -> None:
     """Every closed loop and every open one (with its missing role) of the loop census."""
+    from kringloop.queries import visual, visual_chains
+    from kringloop.service import viz
+
     with opened(read_only=True) as store:
         graph = run(
             lambda: visual_chains.loops_graph(
@@ -109,7 +131,7 @@ def loops(
                 category=category,
                 region=region,
                 languages=viz.languages_for(lang),
-                cap=cap,
+                cap=cap or visual.DEFAULT_CAP,
             )
         )
     _write(graph, output, base)

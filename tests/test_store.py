@@ -106,6 +106,37 @@ def test_bulk_path_checks_every_file_before_writing(
     assert disk_store.count() == 8
 
 
+def test_bulk_load_into_new_graphs_is_undone_when_a_file_fails(
+    tmp_path: Path, sample_trig: Path, disk_store: OxigraphStore
+) -> None:
+    """New graphs are bulk-loaded without a checking pass; when a later file fails, the graphs
+    the load already wrote are dropped again."""
+    loading.load(disk_store, loading.plan([sample_trig]))
+    before = nquads_of(disk_store.raw)
+    good, bad = tmp_path / "good.nt", tmp_path / "bad.nt"
+    lines = "".join(f"<{EX}s{i}> <{EX}p> <{EX}o{i}> .\n" for i in range(100_000))
+    good.write_text(lines, encoding="utf-8")
+    bad.write_text(lines + f"<{EX}s> <{EX}p> .\n", encoding="utf-8")
+    seen: list[int] = []
+    with pytest.raises(LoadError) as caught:
+        loading.load(disk_store, loading.plan([good, bad]), bulk_threshold=0, progress=seen.append)
+    assert caught.value.source == str(bad) and caught.value.position.column is not None
+    assert sum(seen) > good.stat().st_size  # it really was loading, and said so
+    assert nquads_of(disk_store.raw) == before
+    [loaded] = loading.load(disk_store, loading.plan([good]), bulk_threshold=0)
+    assert loaded.quads == 100_000 == disk_store.count(loading.graph_for_path(good))
+
+
+def test_bulk_load_into_an_existing_graph_checks_the_file_first(
+    sample_ttl: Path, bad_ttl: Path, disk_store: OxigraphStore
+) -> None:
+    loading.load(disk_store, loading.plan([sample_ttl], graph=EX + "x"))
+    before = nquads_of(disk_store.raw)
+    with pytest.raises(LoadError):
+        loading.load(disk_store, loading.plan([bad_ttl], graph=EX + "x"), bulk_threshold=0)
+    assert nquads_of(disk_store.raw) == before
+
+
 def test_named_graph_operations(memory_store: OxigraphStore) -> None:
     g = ox.NamedNode(EX + "graph/a")
     quads = [

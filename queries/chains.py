@@ -8,20 +8,27 @@ supplier → buyer), up to six partners in the loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
-from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
-from scipy.sparse.csgraph import dijkstra  # type: ignore[import-untyped]
 
+from kringloop.queries.flow_graph import BUYER, MAX_HOPS, MAX_PARTNERS, Edge, FlowGraph
 from kringloop.queries.scoring import Step
+
+__all__ = [
+    "BUYER",
+    "MAX_PARTNERS",
+    "PROCESS_REACH_KM",
+    "Edge",
+    "FlowGraph",
+    "Processor",
+    "WaysBack",
+]
 
 KL = "https://w3id.org/kringloop/ns#"
 ROLE = "https://w3id.org/kringloop/id/role/"
-BUYER = "urn:kringloop:buyer"
-MAX_PARTNERS = 6
 #: Processors farther than this from the buyer are not looked at.
 PROCESS_REACH_KM = 250.0
 
@@ -74,122 +81,6 @@ class Processor:
         return self.distance_km <= radius
 
 
-@dataclass(frozen=True)
-class Edge:
-    source: str
-    target: str
-    kind: str  # return | supply
-    flow: str
-    of: str
-
-
-class FlowGraph:
-    """The directed graph of partners around one request.
-
-    Hop counts from processors are found for all of them at once (breadth-first search in
-    scipy) and kept, so a request searches from each processor once however many offers it
-    serves; a path itself is spelled out for the chosen processor only.
-    """
-
-    def __init__(self, edges: Iterable[Edge], labels: dict[str, str] | None = None) -> None:
-        self.labels = labels or {}
-        #: successors in the order the edges were added (sorted), as networkx would keep them
-        self.adjacency: dict[str, dict[str, Edge]] = {}
-        for edge in sorted(edges, key=lambda e: (e.source, e.target, e.flow)):
-            out = self.adjacency.setdefault(edge.source, {})
-            if edge.target not in out:
-                out[edge.target] = edge
-                self.adjacency.setdefault(edge.target, {})
-        self._index = {node: i for i, node in enumerate(self.adjacency)}
-        self._hops: dict[str, np.ndarray] = {}
-        self._paths: dict[str, dict[str, list[str]]] = {}
-        self._nearest: dict[tuple[str, frozenset[str]], tuple[int, str] | None] = {}
-
-    def __contains__(self, node: str) -> bool:
-        return node in self._index
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-    def prepare(self, sources: Iterable[str]) -> None:
-        """Count the hops from each of ``sources`` to every node, in one search."""
-        todo = sorted({s for s in sources if s in self._index and s not in self._hops})
-        if not todo:
-            return
-        n = len(self._index)
-        rows = [self._index[a] for a, out in self.adjacency.items() for _ in out]
-        cols = [self._index[b] for out in self.adjacency.values() for b in out]
-        matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-        found = dijkstra(
-            matrix,
-            unweighted=True,
-            indices=[self._index[s] for s in todo],
-            limit=MAX_PARTNERS - 2,  # farther is too far: the search stops there
-        )
-        for source, row in zip(todo, np.atleast_2d(found), strict=True):
-            self._hops[source] = row
-
-    def hops(self, source: str) -> np.ndarray:
-        """Hops from ``source`` to each node (by index; ``inf`` where flows do not lead)."""
-        if source not in self._hops:
-            self.prepare([source])
-        return self._hops.get(source, self._nowhere)
-
-    @property
-    def _nowhere(self) -> np.ndarray:
-        return np.full(len(self._index), np.inf)
-
-    def index(self, node: str) -> int | None:
-        return self._index.get(node)
-
-    def nearest(
-        self, processor: str, supplier: str, producers: frozenset[str]
-    ) -> tuple[int, str] | None:
-        """The nearest of the supplier and the producers that flows from ``processor`` reach
-        within six partners, as (nodes on the path, node), ties broken by the node; or None."""
-        if processor == supplier or processor in producers:
-            return (1, processor)
-        if processor not in self._index:
-            return None
-        hops = self.hops(processor)
-        key = (processor, producers)
-        if key not in self._nearest:
-            reached = [
-                (int(hops[self._index[t]]) + 1, t)
-                for t in producers
-                if t in self._index and hops[self._index[t]] <= MAX_PARTNERS - 2
-            ]
-            self._nearest[key] = min(reached) if reached else None
-        best = self._nearest[key]
-        if supplier in self._index and hops[self._index[supplier]] <= MAX_PARTNERS - 2:
-            mine = (int(hops[self._index[supplier]]) + 1, supplier)
-            best = mine if best is None or mine < best else best
-        return best
-
-    def path(self, processor: str, node: str) -> list[str]:
-        """The shortest path of flows from ``processor`` to ``node``: the first one a
-        breadth-first search meets, following successors in the order they were added (the
-        path networkx's ``single_source_shortest_path`` gives)."""
-        if processor == node:
-            return [processor]
-        if processor not in self._paths:
-            paths = {processor: [processor]}
-            level = [processor]
-            for _ in range(MAX_PARTNERS - 2):
-                following = []
-                for v in level:
-                    for w in self.adjacency[v]:
-                        if w not in paths:
-                            paths[w] = [*paths[v], w]
-                            following.append(w)
-                level = following
-            self._paths[processor] = paths
-        return list(self._paths[processor][node])
-
-    def edge(self, source: str, target: str) -> Edge:
-        return self.adjacency[source][target]
-
-
 def cycle_length(path_back: list[str]) -> int:
     """Partners in the loop supplier → buyer → processor … → supplier.
 
@@ -230,7 +121,7 @@ def _closed(
     steps = [_processor_step(p)]
     evidence = [p.offer, p.process]
     for i, (a, b) in enumerate(pairwise(back)):
-        flow = graph.edge(a, b).flow
+        flow = graph.flow(a, b)
         role = "supplier" if b == supplier else ("producer" if b in producers else "partner")
         steps.append(Step(4 + i, role, b, graph.labels.get(b, b), flow=flow))
         evidence.append(flow)
@@ -274,7 +165,6 @@ class WaysBack:
             product: [p for p in procs if p.reaches(within_km)]
             for product, procs in by_type.items()
         }
-        graph.prepare(p.organisation for procs in self.reach.values() for p in procs)
         self._hops: dict[str, np.ndarray] = {}
         self._base: dict[str, tuple[int, int, float, str, int] | None] = {}
         self._outside: dict[str, list[int]] = {}
@@ -286,7 +176,7 @@ class WaysBack:
         producer alone: (rank, partners, km, offer, position)."""
         reach = self.reach.get(product, [])
         graph = self.graph
-        hops = np.array([graph.hops(p.organisation) for p in reach]).reshape(len(reach), len(graph))
+        hops = graph.hops([p.organisation for p in reach])
         self._hops[product] = hops
         producers = self.producers.get(product, frozenset())
         found = [i for t in producers if (i := graph.index(t)) is not None]
@@ -308,7 +198,7 @@ class WaysBack:
     ) -> list[tuple[int, int, float, str, int]]:
         """The best key among the processors that ``hops`` (one per processor) says reach the
         target: (rank, partners, km, offer, position) compared as tuples, in numpy."""
-        hit = np.flatnonzero(hops <= MAX_PARTNERS - 2)
+        hit = np.flatnonzero(hops <= MAX_HOPS)
         if not hit.size:
             return []
         rank, km, offer = self._order[product]

@@ -24,14 +24,8 @@ import pyoxigraph as ox
 from kringloop.graph.binding import Binding
 from kringloop.graph.store import Row, Store, text, truth
 from kringloop.queries import match_cache, near, resolve
-from kringloop.queries.chains import (
-    BUYER,
-    PROCESS_REACH_KM,
-    Edge,
-    FlowGraph,
-    Processor,
-    WaysBack,
-)
+from kringloop.queries.chains import PROCESS_REACH_KM, Processor, WaysBack
+from kringloop.queries.flow_graph import BUYER, Edge, FlowGraph, LoopGraph
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.scoring import (
     FILTERS,
@@ -279,23 +273,33 @@ class Matchmaker:
     def flow_graph(
         self, product_types: Sequence[str], rows: list[Row], procs: list[Processor]
     ) -> tuple[FlowGraph, dict[str, frozenset[str]]]:
-        types = sorted(product_types)
+        types = tuple(sorted(product_types))
+        loop: LoopGraph = match_cache.once(  # type: ignore[assignment]
+            self.store, ("loop-graph", types), lambda: self._loop_graph(types)
+        )
+        labels: dict[str, str] = {}
+        supply: dict[str, str] = {}
+        for r in rows:
+            supplier, offer = text(r["supplier"]), text(r["offer"])
+            labels[supplier] = text(r.get("supplierLabel", r["supplier"]))
+            supply[supplier] = min(offer, supply.get(supplier, offer))
+        take_back: dict[str, str] = {}
+        for p in procs:
+            take_back[p.organisation] = min(p.offer, take_back.get(p.organisation, p.offer))
+        labels.update({p.organisation: p.label for p in procs})
+        graph = FlowGraph(loop, supply=supply, take_back=take_back, labels=labels)
+        producers: dict[str, set[str]] = defaultdict(set)
+        for r in self._rows("producers", types):
+            producers[text(r["productType"])].add(text(r["producer"]))
+        return graph, {k: frozenset(v) for k, v in producers.items()}
+
+    def _loop_graph(self, types: Sequence[str]) -> LoopGraph:
         labels: dict[str, str] = {}
         edges = []
         for edge, named in self._parsed("loop-flows", types, _flow):
             edges.append(edge)
             labels.update(named)
-        for r in rows:
-            labels[text(r["supplier"])] = text(r.get("supplierLabel", r["supplier"]))
-            edges.append(
-                Edge(text(r["supplier"]), BUYER, "supply", text(r["offer"]), text(r["productType"]))
-            )
-        edges += [Edge(BUYER, p.organisation, "take-back", p.offer, p.product_type) for p in procs]
-        labels.update({p.organisation: p.label for p in procs})
-        producers: dict[str, set[str]] = defaultdict(set)
-        for r in self._rows("producers", types):
-            producers[text(r["productType"])].add(text(r["producer"]))
-        return FlowGraph(edges, labels), {k: frozenset(v) for k, v in producers.items()}
+        return LoopGraph(edges, labels)
 
     # -- candidates ---------------------------------------------------------------------------
 

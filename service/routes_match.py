@@ -6,6 +6,8 @@ import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from kringloop.graph import Store
@@ -13,7 +15,7 @@ from kringloop.graph.execution import Runner
 from kringloop.queries import jobs, loops, match_record
 from kringloop.queries.request import MatchRequest
 from kringloop.service.auth import bearer, check_writer
-from kringloop.service.deps import get_store, settings_of
+from kringloop.service.deps import get_store, run_read, settings_of
 
 router = APIRouter(tags=["matchmaking"])
 
@@ -29,12 +31,12 @@ router = APIRouter(tags=["matchmaking"])
         504: {"description": "the match ran over the time limit and was stopped"},
     },
 )
-def post_match(
+async def post_match(
     body: MatchRequest,
     request: Request,
     store: Annotated[Store, Depends(get_store)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Internal reuse first, then chains ranked by score with every component explained; an
     empty list comes with the filter that removed the candidates. ``save: true`` stores the
     match as a PROV record (needs the write token). The whole match runs where queries run,
@@ -42,12 +44,16 @@ def post_match(
     if body.save:
         check_writer(credentials, settings_of(request), store)
     runner: Runner = request.app.state.runner
-    result = runner.call(jobs.match_job, body)
+    result = await run_read(runner, jobs.match_job, body)
     if body.save:
-        with request.app.state.write_lock:
-            match_record.save(store, result, body)
+
+        def save() -> None:
+            with request.app.state.write_lock:
+                match_record.save(store, result, body)
+
+        await run_in_threadpool(save)
         result = dataclasses.replace(result, saved=True)
-    return dataclasses.asdict(result)
+    return JSONResponse(dataclasses.asdict(result))
 
 
 @router.get("/match/{match_id}", summary="A stored match, as recorded in the matches graph")

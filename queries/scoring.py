@@ -177,6 +177,15 @@ class Pool:
 
 def components(c: Candidate, need: Need, weights: Weights, pool: Pool) -> tuple[Component, ...]:
     """The score components of ``c``: raw value, normalised value, weight, contribution."""
+    return _components(c, need, _table(weights), weights.total, pool)
+
+
+def _table(weights: Weights) -> list[tuple[str, float]]:
+    return [(name, weights.of(name)) for name in COMPONENTS]
+
+
+def _normalised(c: Candidate, need: Need, pool: Pool) -> tuple[float, ...]:
+    """The normalised values of the components, in `COMPONENTS` order (0..1)."""
     qty = 0.5 if c.available is None else min(1.0, c.available / need.quantity)
     if c.tco_per_unit is None or pool.best_tco is None:
         tco = 0.5
@@ -184,32 +193,53 @@ def components(c: Candidate, need: Need, weights: Weights, pool: Pool) -> tuple[
         tco = 1.0
     else:
         tco = min(1.0, pool.best_tco / c.tco_per_unit)
-    values: dict[str, tuple[float | str | None, float]] = {
-        "product_fit": (c.fit_relation, c.fit),
-        "circularity": (f"R{c.chain_rank}" if c.chain_rank is not None else None, _circularity(c)),
-        "distance": (round(c.distance_km, 1), max(0.0, 1.0 - c.distance_km / need.within_km)),
-        "quantity": (c.available, qty),
-        "timing": (c.valid_from.isoformat() if c.valid_from else None, _timing(c, need)),
-        "certification": (
-            ", ".join(sorted(s.rsplit("/", 1)[-1] for s in c.schemes)) or None,
-            c.verification,
-        ),
-        "tco": (None if c.tco_per_unit is None else round(c.tco_per_unit, 2), tco),
-        "impact": (
-            round(c.impact_kg, 1),
-            c.impact_kg / pool.most_impact if pool.most_impact > 0 else 0.0,
-        ),
-        "confidence": (round(c.confidence, 2), c.confidence),
-    }
-    total = weights.total
-    out = []
-    for name in COMPONENTS:
-        raw, value = values[name]
-        value = max(0.0, min(1.0, float(value)))
-        weight = weights.of(name)
-        contribution = weight * value / total if total > 0 else 0.0
-        out.append(Component(name, raw, round(value, 4), weight, round(contribution, 4)))
-    return tuple(out)
+    values = (
+        c.fit,
+        _circularity(c),
+        max(0.0, 1.0 - c.distance_km / need.within_km),
+        qty,
+        _timing(c, need),
+        c.verification,
+        tco,
+        c.impact_kg / pool.most_impact if pool.most_impact > 0 else 0.0,
+        c.confidence,
+    )
+    return tuple(max(0.0, min(1.0, float(v))) for v in values)
+
+
+def _raw(c: Candidate) -> tuple[float | str | None, ...]:
+    """The raw values of the components, as shown, in `COMPONENTS` order."""
+    return (
+        c.fit_relation,
+        f"R{c.chain_rank}" if c.chain_rank is not None else None,
+        round(c.distance_km, 1),
+        c.available,
+        c.valid_from.isoformat() if c.valid_from else None,
+        ", ".join(sorted(s.rsplit("/", 1)[-1] for s in c.schemes)) or None,
+        None if c.tco_per_unit is None else round(c.tco_per_unit, 2),
+        round(c.impact_kg, 1),
+        round(c.confidence, 2),
+    )
+
+
+def _contributions(
+    normalised: tuple[float, ...], table: list[tuple[str, float]], total: float
+) -> list[float]:
+    return [
+        round(weight * value / total if total > 0 else 0.0, 4)
+        for (_, weight), value in zip(table, normalised, strict=True)
+    ]
+
+
+def _components(
+    c: Candidate, need: Need, table: list[tuple[str, float]], total: float, pool: Pool
+) -> tuple[Component, ...]:
+    normalised = _normalised(c, need, pool)
+    parts = zip(table, _raw(c), normalised, _contributions(normalised, table, total), strict=True)
+    return tuple(
+        Component(name, raw, round(value, 4), weight, contribution)
+        for (name, weight), raw, value, contribution in parts
+    )
 
 
 def rank(
@@ -221,12 +251,12 @@ def rank(
     """
     passing = sorted((c for c in candidates if rejects(c, need) is None), key=lambda c: c.offer)
     pool = Pool.of(passing)
+    table, total = _table(weights), weights.total  # once, not once per candidate
     scored = []
-    for c in passing:
-        parts = components(c, need, weights, pool)
-        score = round(sum(p.contribution for p in parts), 4)
+    for c in passing:  # the score of each; the components shown only for those chosen
+        score = round(sum(_contributions(_normalised(c, need, pool), table, total)), 4)
         partial = c.available is not None and c.available < need.quantity
-        scored.append(Scored(c, score, parts, partial))
+        scored.append(Scored(c, score, (), partial))
     remaining = sorted(scored, key=lambda s: (-s.score, s.candidate.offer))
     chosen: list[Scored] = []
     taken: dict[str, int] = {}
@@ -242,6 +272,7 @@ def rank(
         chosen.append(
             replace(
                 best,
+                components=_components(best.candidate, need, table, total, pool),
                 score=round(best.score * penalty, 4),
                 base_score=best.score,
                 diversity_penalty=round(penalty, 4),

@@ -22,10 +22,16 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kringloop.graph.binding import Binding
-from kringloop.graph.store import Row, Store, text, truth
+from kringloop.graph.store import Row, Store, text
 from kringloop.queries import match_cache, near, resolve
 from kringloop.queries.chains import PROCESS_REACH_KM, Processor, WaysBack
-from kringloop.queries.flow_graph import BUYER, Edge, FlowGraph, LoopGraph
+from kringloop.queries.flow_graph import BUYER, FlowGraph, LoopGraph
+from kringloop.queries.offers import (
+    SupplyOffer,
+    flow,
+    processing_offer,
+    supply_offer,
+)
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.scoring import (
     FILTERS,
@@ -40,6 +46,8 @@ from kringloop.queries.scoring import (
 from kringloop.queries.stages import stage
 
 _T = TypeVar("_T")
+#: A supply offer that passed the request's filters, with its squared distance to the buyer.
+Found = tuple[SupplyOffer, float]
 ID = "https://w3id.org/kringloop/id/"
 LEASE_MODELS = {ID + "business-model/lease", ID + "business-model/product-as-a-service"}
 REUSED = {ID + "condition/used", ID + "condition/refurbished", ID + "condition/remanufactured"}
@@ -83,70 +91,8 @@ class MatchResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _f(row: Row, key: str) -> float | None:
-    return float(text(row[key])) if key in row else None
-
-
-def _d(row: Row, key: str) -> date | None:
-    if key not in row:
-        return None
-    try:
-        return date.fromisoformat(text(row[key])[:10])
-    except ValueError:
-        return None
-
-
 def _iris(values: Sequence[str]) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
     return [ox.NamedNode(v) for v in values]
-
-
-@dataclass(frozen=True)
-class _ProcessingOffer:
-    """One row of the processing-candidates stage, parsed."""
-
-    offer: str
-    organisation: str
-    label: str
-    process: str
-    process_class: str
-    product_type: str
-    material: str | None
-    lat: float
-    long: float
-    radius: float | None
-    strategy: str | None
-    rank: int | None
-
-
-def _processing_offer(row: Row) -> _ProcessingOffer | None:
-    lat, long = near.number(row.get("lat")), near.number(row.get("long"))
-    if lat is None or long is None:  # the distance cannot be computed: as SPARQL, left out
-        return None
-    return _ProcessingOffer(
-        offer=text(row["pOffer"]),
-        organisation=text(row["processor"]),
-        label=text(row.get("processorLabel", row["processor"])),
-        process=text(row["process"]),
-        process_class=text(row["processClass"]),
-        product_type=text(row["productType"]),
-        material=text(row["material"]) if "material" in row else None,
-        lat=lat,
-        long=long,
-        radius=_f(row, "radius"),
-        strategy=text(row["strategy"]) if "strategy" in row else None,
-        rank=int(float(text(row["rank"]))) if "rank" in row else None,
-    )
-
-
-def _flow(row: Row) -> tuple[Edge, tuple[tuple[str, str], ...]]:
-    """A row of the loop-flows stage: the edge and the labels it gives its ends."""
-    edge = Edge(
-        text(row["from"]), text(row["to"]), text(row["kind"]), text(row["flow"]), text(row["of"])
-    )
-    named = tuple(
-        (text(row[end]), text(row[f"{end}Label"])) for end in ("from", "to") if f"{end}Label" in row
-    )
-    return edge, named
 
 
 def request_id(request: MatchRequest) -> str:
@@ -212,14 +158,23 @@ class Matchmaker:
     def _origin(self, max_km: float) -> near.Origin:
         return near.Origin(float(self.where.lat), float(self.where.long), float(max_km * max_km))
 
-    def supply_rows(self, *, strict: bool) -> list[Row]:
-        rows = self._origin(self.need.within_km if strict else 20000.0).within(
-            self._rows("supply-candidates", sorted(self.fits))
-        )
-        if strict:
-            rows = near.with_models(rows, self.need.models)
-        needed = (self.need.needed_by or self.today) if strict else date(1900, 1, 1)
-        return list(near.valid_on(rows, needed))
+    def supply(self, *, strict: bool) -> list[Found]:
+        """The supply offers that pass the request's distance, models and date (``strict``),
+        or of any distance, model and date; each with its squared distance to the buyer."""
+        origin = self._origin(self.need.within_km if strict else 20000.0)
+        models = self.need.models if strict else frozenset()
+        day = ((self.need.needed_by or self.today) if strict else date(1900, 1, 1)).isoformat()
+        found = []
+        for offer in self._parsed("supply-candidates", sorted(self.fits), supply_offer):
+            km2 = origin.km2_at(offer.lat, offer.long)
+            if not km2 <= origin.max_km2:  # NaN too, as in SPARQL
+                continue
+            if models and offer.model not in models:
+                continue
+            if offer.through is not None and not near.not_before(offer.through, day):
+                continue
+            found.append((offer, km2))
+        return found
 
     # -- chain completion ---------------------------------------------------------------------
 
@@ -242,7 +197,7 @@ class Matchmaker:
     def processors(self, product_types: Sequence[str]) -> list[Processor]:
         origin = self._origin(PROCESS_REACH_KM)
         found = {}
-        for offer in self._parsed("processing-candidates", product_types, _processing_offer):
+        for offer in self._parsed("processing-candidates", product_types, processing_offer):
             km2 = origin.km2_at(offer.lat, offer.long)
             if not km2 <= origin.max_km2:  # NaN too, as in SPARQL
                 continue
@@ -265,13 +220,8 @@ class Matchmaker:
             found[(proc.offer, proc.product_type, proc.material or "")] = proc
         return [found[k] for k in sorted(found)]
 
-    def _rank(self, strategy: str | None, row: Row) -> int | None:
-        if strategy is not None and strategy in self.overrides:
-            return self.overrides[strategy]
-        return int(float(text(row["rank"]))) if "rank" in row else None
-
     def flow_graph(
-        self, product_types: Sequence[str], rows: list[Row], procs: list[Processor]
+        self, product_types: Sequence[str], found: list[Found], procs: list[Processor]
     ) -> tuple[FlowGraph, dict[str, frozenset[str]]]:
         types = tuple(sorted(product_types))
         loop: LoopGraph = match_cache.once(  # type: ignore[assignment]
@@ -279,10 +229,9 @@ class Matchmaker:
         )
         labels: dict[str, str] = {}
         supply: dict[str, str] = {}
-        for r in rows:
-            supplier, offer = text(r["supplier"]), text(r["offer"])
-            labels[supplier] = text(r.get("supplierLabel", r["supplier"]))
-            supply[supplier] = min(offer, supply.get(supplier, offer))
+        for s, _ in found:
+            labels[s.supplier] = s.supplier_label
+            supply[s.supplier] = min(s.offer, supply.get(s.supplier, s.offer))
         take_back: dict[str, str] = {}
         for p in procs:
             take_back[p.organisation] = min(p.offer, take_back.get(p.organisation, p.offer))
@@ -296,27 +245,27 @@ class Matchmaker:
     def _loop_graph(self, types: Sequence[str]) -> LoopGraph:
         labels: dict[str, str] = {}
         edges = []
-        for edge, named in self._parsed("loop-flows", types, _flow):
+        for edge, named in self._parsed("loop-flows", types, flow):
             edges.append(edge)
             labels.update(named)
         return LoopGraph(edges, labels)
 
     # -- candidates ---------------------------------------------------------------------------
 
-    def candidates(self, rows: list[Row]) -> list[Candidate]:
-        if not rows:
+    def candidates(self, found: list[Found]) -> list[Candidate]:
+        if not found:
             return []
-        product_types = sorted({text(r["productType"]) for r in rows})
+        product_types = sorted({s.product_type for s, _ in found})
         procs = self.processors(product_types)
-        graph, producers = self.flow_graph(product_types, rows, procs)
-        claims = self.claims(sorted({text(r["offer"]) for r in rows}))
+        graph, producers = self.flow_graph(product_types, found, procs)
+        claims = self.claims(sorted({s.offer for s, _ in found}))
         by_type: dict[str, list[Processor]] = defaultdict(list)
         for p in procs:
             by_type[p.product_type].append(p)
         ways = WaysBack(graph, by_type, producers, self.vocab.label, within_km=self.need.within_km)
         merged: dict[str, Candidate] = {}
-        for row in rows:
-            c = self.candidate(row, ways, claims)
+        for offer, km2 in found:
+            c = self.candidate(offer, km2, ways, claims)
             if c is not None:
                 merged[c.offer] = c  # one chain per offer: the best processor was chosen
         return [merged[k] for k in sorted(merged)]
@@ -329,35 +278,33 @@ class Matchmaker:
 
     def candidate(
         self,
-        row: Row,
+        s: SupplyOffer,
+        km2: float,
         ways: WaysBack,
         claims: dict[str, list[Row]],
     ) -> Candidate | None:
-        offer, supplier, product = (
-            text(row["offer"]),
-            text(row["supplier"]),
-            text(row["productType"]),
-        )
-        internal = truth(row["internal"])
+        offer, supplier, product, internal = s.offer, s.supplier, s.product_type, s.internal
         if internal and supplier != self.request.requester and not self.request.network_surplus:
             return None
         if product not in self.fits:
             return None
         fit = self.fits[product]
-        distance = (_f(row, "km2") or 0.0) ** 0.5
-        model = text(row["model"])
-        strategy = text(row["strategy"]) if "strategy" in row else None
-        supply_rank = self._rank(strategy, row)
-        label = text(row.get("supplierLabel", row["supplier"]))
+        distance = km2**0.5
+        model, strategy = s.model, s.strategy
+        if strategy is not None and strategy in self.overrides:
+            supply_rank: int | None = self.overrides[strategy]
+        else:
+            supply_rank = s.rank
+        label = s.supplier_label
         supply_step = Step(
             1, "supplier", supplier, label, offer=offer, distance_km=round(distance, 1)
         )
         buyer_step = Step(2, "buyer", self.request.requester or BUYER, "buyer (you)")
-        takes_back = "takeBack" in row and truth(row["takeBack"])
+        takes_back = s.takes_back
         back = ways.get(supplier, product, takes_back=takes_back)
         closed, steps_after, missing = back.closed, back.steps, back.missing
         proc_rank, proc_strategy, evidence = back.rank, back.strategy, back.evidence
-        strategies = {s for s in (strategy, proc_strategy) if s}
+        strategies = {x for x in (strategy, proc_strategy) if x}
         if internal:
             closed, steps_after, missing = True, (), None
             ranks = [0 if supplier == self.request.requester else 3]
@@ -373,13 +320,11 @@ class Matchmaker:
             ranks = [] if model in LEASE_MODELS else [r for r in (supply_rank,) if r is not None]
         offer_claims = claims.get(offer, [])
         scores = [float(text(c["score"])) for c in offer_claims if "score" in c]
-        quantity = min(self.request.quantity, _f(row, "available") or self.request.quantity)
-        mass = _f(row, "mass") or 0.0
-        reused = "condition" in row and text(row["condition"]) in REUSED
-        impact = (mass * quantity if reused or internal else 0.0) + (
-            _f(row, "co2e") or 0.0
-        ) * quantity
-        valid_from = _d(row, "validFrom")
+        quantity = min(self.request.quantity, s.available or self.request.quantity)
+        mass = s.mass or 0.0
+        reused = s.condition is not None and s.condition in REUSED
+        impact = (mass * quantity if reused or internal else 0.0) + (s.co2e or 0.0) * quantity
+        valid_from = s.valid_from
         recency = 1.0 if valid_from is None or (self.today - valid_from).days < 3 * 365 else 0.8
         return Candidate(
             offer=offer,
@@ -398,22 +343,22 @@ class Matchmaker:
             internal=internal,
             lease_without_take_back=(model in LEASE_MODELS and not closed),
             missing=missing,
-            available=_f(row, "available"),
-            minimum=_f(row, "minimum"),
+            available=s.available,
+            minimum=s.minimum,
             tco_per_unit=tco_per_unit(
                 years=self.request.tco_years,
-                unit_price=_f(row, "unitPrice"),
-                monthly_fee=_f(row, "monthlyFee"),
-                maintenance=_f(row, "maintenance"),
-                end_of_life=_f(row, "endOfLife"),
-                residual=_f(row, "residual"),
+                unit_price=s.unit_price,
+                monthly_fee=s.monthly_fee,
+                maintenance=s.maintenance,
+                end_of_life=s.end_of_life,
+                residual=s.residual,
             ),
             valid_from=valid_from,
-            valid_through=_d(row, "validThrough"),
+            valid_through=s.valid_through,
             verification=max(scores) if scores else 0.0,
             schemes=frozenset(text(c["scheme"]) for c in offer_claims),
             impact_kg=impact,
-            confidence=(1.0 if "source" in row else 0.6) * recency,
+            confidence=(1.0 if s.sourced else 0.6) * recency,
             steps=(supply_step, buyer_step, *steps_after),
             evidence=tuple(sorted({offer, *evidence, *(text(c["claim"]) for c in offer_claims)})),
         )
@@ -421,8 +366,7 @@ class Matchmaker:
     # -- the whole pipeline -------------------------------------------------------------------
 
     def run(self) -> MatchResult:
-        rows = self.supply_rows(strict=True)
-        pool = self.candidates(rows)
+        pool = self.candidates(self.supply(strict=True))
         internal = [c for c in pool if c.internal]
         market = [c for c in pool if not c.internal]
         ranked = rank(market, self.need, self.request.weights, top_k=self.request.top_k)
@@ -477,7 +421,7 @@ class Matchmaker:
 
     def funnel(self) -> list[str]:
         """Why nothing matched: how many candidates each hard filter removed, in order."""
-        everything = [c for c in self.candidates(self.supply_rows(strict=False)) if not c.internal]
+        everything = [c for c in self.candidates(self.supply(strict=False)) if not c.internal]
         label, km = self.target.label, self.need.within_km
         if not everything:
             return [f"0 offers of {label} (or related CPV codes) anywhere in the graph"]

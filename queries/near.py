@@ -10,7 +10,7 @@ coordinate that is not a number drops the row, as the failed arithmetic did in S
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
@@ -18,7 +18,7 @@ from functools import cached_property, lru_cache
 import pyoxigraph as ox
 
 from kringloop.graph.binding import Term, bind_values
-from kringloop.graph.store import Row, text
+from kringloop.graph.store import Row
 from kringloop.queries.resolve import KM_PER_DEG_LAT, km_per_degree_long
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -82,29 +82,6 @@ class Origin:
         dx = (long - self.long) * self.km_per_deg_long
         return dx * dx + dy * dy
 
-    def within(self, rows: Iterable[Row]) -> Iterator[Row]:
-        """The rows within reach, each with its ``km2`` added (a new dict; kept rows stay)."""
-        k, lat0, long0, top = self.km_per_deg_long, self.lat, self.long, self.max_km2
-        for row in rows:
-            lat, long = number(row.get("lat")), number(row.get("long"))
-            if lat is None or long is None:
-                continue
-            dy = (lat - lat0) * KM_PER_DEG_LAT
-            dx = (long - long0) * k
-            km2 = dx * dx + dy * dy
-            if km2 <= top:
-                yield {**row, "km2": ox.Literal(repr(km2), datatype=DOUBLE)}
-
-
-def with_models(rows: Iterable[Row], models: Collection[str]) -> Iterator[Row]:
-    """The rows whose ``model`` is one of ``models`` (all rows when there are none)."""
-    if not models:
-        yield from rows
-        return
-    for row in rows:
-        if text(row["model"]) in models:
-            yield row
-
 
 def valid_on(rows: Iterable[Row], needed: date) -> Iterator[Row]:
     """The rows without a ``validThrough`` or valid through ``needed`` or later
@@ -112,11 +89,12 @@ def valid_on(rows: Iterable[Row], needed: date) -> Iterator[Row]:
     day = needed.isoformat()
     for row in rows:
         through = row.get("validThrough")
-        if through is None or _not_before(through, day):
+        if through is None or not_before(through, day):
             yield row
 
 
-def _not_before(term: Term, day: str) -> bool:
+def not_before(term: Term, day: str) -> bool:
+    """Whether ``term`` (a validThrough) is ``day`` (yyyy-mm-dd) or later, as SPARQL's ``>=``."""
     if (
         isinstance(term, ox.Literal)
         and term.datatype == DATE

@@ -40,16 +40,6 @@ EX = "https://example.org/kringloop/id/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMBERS = {XSD + t for t in ("integer", "decimal", "double", "float", "boolean", "int", "long")}
 TODAY = date(2026, 11, 1)
-#: Named queries Virtuoso 7.2.5 cannot run (its bugs, not the queries'); see the README.
-VIRTUOSO_FAILS = {
-    name: "Virtuoso 7.2.5: 'Non numeric argument(s) to arithmetic operation' in the distance "
-    "arithmetic (SR087)"
-    for name in ("refurbishers-near-place", "take-back-partners-near-place")
-}
-VIRTUOSO_FAILS["market-scan"] = (
-    "Virtuoso 7.2.5 loses the offers typed by a subclass (a/rdfs:subClassOf*) here on a fresh "
-    "database, whatever way the path is written"
-)
 
 
 def value(term: Any) -> Any:
@@ -196,8 +186,6 @@ def test_a_result_of_exactly_the_servers_cap_is_refused(backend: Backend) -> Non
 def test_named_queries_answer_alike(
     backend: Backend, reference: dict[str, Store], name: str
 ) -> None:
-    if backend.name == "virtuoso" and name in VIRTUOSO_FAILS:
-        pytest.xfail(VIRTUOSO_FAILS[name])
     store = backend.holding("golden", load_golden)
     query = CATALOG.get(name)
     got = answer(run(store, query, query.example_values()))

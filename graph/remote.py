@@ -51,7 +51,8 @@ from kringloop.graph.errors import (
     QueryTimeout,
 )
 from kringloop.graph.load import Source, _parse
-from kringloop.graph.store import GraphName, QueryResult, Store, syntax_position, text
+from kringloop.graph.store import GraphName, QueryResult, Row, Store, syntax_position, text
+from kringloop.graph.virtuoso_dump import read_graph
 
 Dialect = Literal["generic", "oxigraph", "virtuoso"]
 AuthKind = Literal["none", "basic", "digest", "bearer"]
@@ -471,7 +472,7 @@ class SparqlStore(Store):
             yield from self._graph_quads(name)
 
     def _graph_quads(self, graph: GraphName) -> Iterator[ox.Quad]:
-        if self._virtuoso and self.config.gsp_url is not None:
+        if self._virtuoso:
             yield from self._virtuoso_graph(graph)
         else:
             yield from self._gsp_quads(graph)
@@ -500,17 +501,15 @@ class SparqlStore(Store):
             yield ox.Quad(t.subject, t.predicate, t.object, graph)
 
     def _virtuoso_graph(self, graph: GraphName) -> Iterator[ox.Quad]:
-        """A graph read through the Graph Store Protocol, checked against its size: Virtuoso
-        cuts Graph Store GETs at its row cap (ResultSetMaxRows) without saying so, and refuses
-        ORDER BY with OFFSET past 10,000 rows, so there is no reliable paging."""
-        expected = self.count(graph)
-        quads = list(self._gsp_quads(graph)) if expected else []
-        if len(quads) != expected:
-            raise LimitExceeded(
-                f"Virtuoso sent {len(quads)} of the {expected} triples of {graph}",
-                hint="raise ResultSetMaxRows in virtuoso.ini above the largest graph",
-            )
-        yield from quads
+        """A graph read a predicate at a time, large ones paged by subject (see
+        `kringloop.graph.virtuoso_dump`): Virtuoso cuts Graph Store GETs at its row cap."""
+        wire = self._wire(graph) or VIRTUOSO_DEFAULT_GRAPH
+        named = [ox.NamedNode(wire)]
+
+        def select(sparql: str) -> list[Row]:
+            return self.select(sparql, named_graphs=named)
+
+        yield from read_graph(select, wire, graph, cap=self.config.row_cap or VIRTUOSO_MAX_ROWS)
 
     def count(self, graph: GraphName | None = None) -> int:
         if not self._virtuoso:

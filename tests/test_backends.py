@@ -31,7 +31,7 @@ from kringloop.queries.catalog import load_catalog, run
 from kringloop.queries.matchmaker import match
 from kringloop.queries.request import MatchRequest
 from kringloop.service.app import create_app
-from tests.conftest import Backend
+from tests.conftest import VIRTUOSO_MAX_ROWS, Backend
 from tests.test_demo import README_REQUESTS
 from tests.test_named_queries import golden_store
 
@@ -40,6 +40,7 @@ EX = "https://example.org/kringloop/id/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMBERS = {XSD + t for t in ("integer", "decimal", "double", "float", "boolean", "int", "long")}
 TODAY = date(2026, 11, 1)
+DOUBLE = ox.NamedNode(XSD + "double")
 
 
 def value(term: Any) -> Any:
@@ -166,6 +167,43 @@ def test_a_failed_batch_is_named_and_the_load_resumes_or_rolls_back(
     assert store.count(ox.NamedNode(EX + "big")) == 2502
     store.drop_graph(ox.NamedNode(EX + "big"))  # the roll-back
     assert store.is_empty()
+
+
+@pytest.mark.slow
+def test_a_graph_larger_than_the_servers_row_cap_is_dumped_whole(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """More triples than the test Virtuoso's ResultSetMaxRows, most with one predicate (read in
+    sorted pages), one subject whose many values straddle pages, a double, blank nodes."""
+    size = VIRTUOSO_MAX_ROWS + 5_000
+    lines = [f'<{EX}s{i:06d}> <{EX}p> "{i}" .\n' for i in range(size)]
+    lines += [f'<{EX}s000100> <{EX}p> "extra {i}" .\n' for i in range(30)]
+    lines += [f"<{EX}s{i:06d}> <{EX}q> <{EX}s{i + 1:06d}> .\n" for i in range(0, size, 7)]
+    lines += [f'<{EX}d> <{EX}r> "1.23456789012345e0"^^<{XSD}double> .\n']
+    lines += [f'<{EX}d> <{EX}r> _:b{i} .\n_:b{i} <{EX}r> "{i}" .\n' for i in range(3)]
+    path = tmp_path / "large.nt"
+    path.write_text("".join(lines), encoding="utf-8")
+    graph = ox.NamedNode(EX + "large")
+    store = backend.fresh()
+    loading.load(store, loading.plan([path], graph=graph.value))
+
+    out = io.BytesIO()
+    store.dump(out, ox.RdfFormat.N_TRIPLES, graph=graph)
+    got = list(ox.parse(out.getvalue(), format=ox.RdfFormat.N_TRIPLES))
+    want = list(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_TRIPLES))
+    assert len(got) == len(want) == store.count(graph) > VIRTUOSO_MAX_ROWS
+
+    def by_value(triples: list[ox.Quad]) -> list[str]:  # Virtuoso writes 1.0 as 1
+        return sorted(
+            repr(tuple(value(x) for x in (t.subject, t.predicate, t.object))) for t in triples
+        )
+
+    assert by_value(got) == by_value(want)
+    doubles = [
+        o.value for t in got if isinstance(o := t.object, ox.Literal) and o.datatype == DOUBLE
+    ]
+    assert [float(d) for d in doubles] == [1.23456789012345]  # 15 digits, not 6
+    store.drop_graph(graph)
 
 
 def test_a_result_of_exactly_the_servers_cap_is_refused(backend: Backend) -> None:

@@ -168,6 +168,7 @@ class WaysBack:
         self._hops: dict[str, np.ndarray] = {}
         self._base: dict[str, tuple[int, int, float, str, int] | None] = {}
         self._outside: dict[str, list[int]] = {}
+        self._open: dict[str, WayBack] = {}
         self._order: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._found: dict[tuple[str, str, bool], WayBack] = {}
 
@@ -236,8 +237,14 @@ class WaysBack:
             assert near is not None
             back = self.graph.path(p.organisation, near[1])
             return _closed(p, back, supplier, producers, self.graph)
-        procs = self.by_type.get(product, [])
-        return _open(supplier, self.labels(product), procs, reach, self.graph, takes_back)
+        if takes_back:
+            return _open(supplier, "", [], reach, self.graph, True)
+        if product not in self._open:  # the same for every supplier of the product
+            procs = self.by_type.get(product, [])
+            self._open[product] = _open(
+                supplier, self.labels(product), procs, reach, self.graph, False
+            )
+        return self._open[product]
 
 
 def _key(p: Processor, partners: int, position: int) -> tuple[int, int, float, str, int]:

@@ -169,7 +169,7 @@ class WaysBack:
         self._base: dict[str, tuple[int, int, float, str, int] | None] = {}
         self._outside: dict[str, list[int]] = {}
         self._open: dict[str, WayBack] = {}
-        self._order: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._found: dict[tuple[str, str, bool], WayBack] = {}
 
     def _prepare(self, product: str) -> None:
@@ -184,12 +184,14 @@ class WaysBack:
         outside = [i for i, p in enumerate(reach) if p.organisation not in graph]
         self._outside[product] = outside
         keys = [_key(reach[i], 2, i) for i in outside if reach[i].organisation in producers]
-        offers = {offer: n for n, offer in enumerate(sorted({p.offer for p in reach}))}
-        self._order[product] = (
-            np.array([_key(p, 0, 0)[0] for p in reach], dtype=np.int64),
-            np.array([p.distance_km for p in reach], dtype=np.float64),
-            np.array([offers[p.offer] for p in reach], dtype=np.int64),
-        )
+        # Processors ordered as the key orders them, hops aside: (rank, km, offer, position);
+        # a processor's order among all is then weighed below its rank and above its km.
+        ranks = sorted({_key(p, 0, 0)[0] for p in reach})
+        ahead = sorted(range(len(reach)), key=lambda i: _key(reach[i], 0, i))
+        tie = np.empty(len(reach))
+        tie[ahead] = np.arange(len(reach))
+        rank = np.array([ranks.index(_key(p, 0, 0)[0]) for p in reach], dtype=np.float64)
+        self._order[product] = (rank * (MAX_HOPS + 1), tie)
         if reach and found:
             keys += self._best(product, reach, hops[:, found].min(axis=1))
         self._base[product] = min(keys) if keys else None
@@ -198,13 +200,12 @@ class WaysBack:
         self, product: str, reach: list[Processor], hops: np.ndarray
     ) -> list[tuple[int, int, float, str, int]]:
         """The best key among the processors that ``hops`` (one per processor) says reach the
-        target: (rank, partners, km, offer, position) compared as tuples, in numpy."""
-        hit = np.flatnonzero(hops <= MAX_HOPS)
-        if not hit.size:
+        target: (rank, partners, km, offer, position), as one number per processor."""
+        rank, tie = self._order[product]
+        order = (rank + hops) * len(reach) + tie  # inf where the target is out of reach
+        i = int(order.argmin())
+        if not hops[i] <= MAX_HOPS:
             return []
-        rank, km, offer = self._order[product]
-        first = np.lexsort((hit, offer[hit], km[hit], hops[hit], rank[hit]))[0]
-        i = int(hit[first])
         return [_key(reach[i], int(hops[i]) + 2, i)]
 
     def get(self, supplier: str, product: str, *, takes_back: bool) -> WayBack:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections import ChainMap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -112,7 +111,7 @@ class FlowGraph:
         labels: Mapping[str, str],
     ) -> None:
         self.loop, self.supply, self.take_back = loop, supply, take_back
-        self.labels = ChainMap(dict(labels), loop.labels)
+        self.labels = {**loop.labels, **labels}
         extra = sorted({*supply, *take_back, BUYER} - set(loop.index))
         self.nodes = [*loop.nodes, *extra]
         self._index = {node: i for i, node in enumerate(self.nodes)}

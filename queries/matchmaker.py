@@ -27,7 +27,10 @@ from kringloop.queries import match_cache, near, resolve
 from kringloop.queries.chains import PROCESS_REACH_KM, Processor, WaysBack
 from kringloop.queries.flow_graph import BUYER, FlowGraph, LoopGraph
 from kringloop.queries.offers import (
+    NO_CLAIMS,
+    Claims,
     SupplyOffer,
+    claims,
     flow,
     processing_offer,
     supply_offer,
@@ -270,18 +273,24 @@ class Matchmaker:
                 merged[c.offer] = c  # one chain per offer: the best processor was chosen
         return [merged[k] for k in sorted(merged)]
 
-    def claims(self, offers: Sequence[str]) -> dict[str, list[Row]]:
-        found: dict[str, list[Row]] = defaultdict(list)
-        for row in self._rows("offer-claims", offers, param="offer"):
-            found[text(row["offer"])].append(row)
-        return found
+    def claims(self, offers: Sequence[str]) -> dict[str, Claims]:
+        """The claims of each of ``offers`` (parsed once, kept while the store cannot change)."""
+
+        def read(missing: list[str]) -> dict[str, list[Claims]]:
+            rows = self._select("offer-claims", {"offer": _iris(missing)})
+            return {
+                offer: [claims(found)] for offer, found in match_cache.split(rows, "offer").items()
+            }
+
+        kept = match_cache.per_key(self.store, "offer-claims/parsed", offers, read)
+        return {c.offer: c for c in kept}
 
     def candidate(
         self,
         s: SupplyOffer,
         km2: float,
         ways: WaysBack,
-        claims: dict[str, list[Row]],
+        claims: dict[str, Claims],
     ) -> Candidate | None:
         offer, supplier, product, internal = s.offer, s.supplier, s.product_type, s.internal
         if internal and supplier != self.request.requester and not self.request.network_surplus:
@@ -318,8 +327,7 @@ class Matchmaker:
                 ranks = [3]
         else:
             ranks = [] if model in LEASE_MODELS else [r for r in (supply_rank,) if r is not None]
-        offer_claims = claims.get(offer, [])
-        scores = [float(text(c["score"])) for c in offer_claims if "score" in c]
+        offer_claims = claims.get(offer, NO_CLAIMS)
         quantity = min(self.request.quantity, s.available or self.request.quantity)
         mass = s.mass or 0.0
         reused = s.condition is not None and s.condition in REUSED
@@ -355,12 +363,12 @@ class Matchmaker:
             ),
             valid_from=valid_from,
             valid_through=s.valid_through,
-            verification=max(scores) if scores else 0.0,
-            schemes=frozenset(text(c["scheme"]) for c in offer_claims),
+            verification=offer_claims.verification,
+            schemes=offer_claims.schemes,
             impact_kg=impact,
             confidence=(1.0 if s.sourced else 0.6) * recency,
             steps=(supply_step, buyer_step, *steps_after),
-            evidence=tuple(sorted({offer, *evidence, *(text(c["claim"]) for c in offer_claims)})),
+            evidence=tuple(sorted({offer, *evidence, *offer_claims.claims})),
         )
 
     # -- the whole pipeline -------------------------------------------------------------------

@@ -156,3 +156,28 @@ def flow(row: Row) -> tuple[Edge, tuple[tuple[str, str], ...]]:
         (text(row[end]), text(row[f"{end}Label"])) for end in ("from", "to") if f"{end}Label" in row
     )
     return edge, named
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The claims of one offer (rows of the offer-claims stage): the best verification score,
+    the schemes and the claims themselves."""
+
+    offer: str
+    verification: float
+    schemes: frozenset[str]
+    claims: tuple[str, ...]
+
+
+NO_CLAIMS = Claims("", 0.0, frozenset(), ())
+
+
+def claims(rows: list[Row]) -> Claims:
+    """The rows of one offer parsed (a score that is not a number counts as none)."""
+    scores = [score for row in rows if (score := _f(row, "score")) is not None]
+    return Claims(
+        offer=text(rows[0]["offer"]),
+        verification=max(scores) if scores else 0.0,
+        schemes=frozenset(text(row["scheme"]) for row in rows),
+        claims=tuple(text(row["claim"]) for row in rows),
+    )

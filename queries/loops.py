@@ -6,25 +6,35 @@ to the supplier? Closed loops are counted per category and region with their par
 ones become gaps that name the missing role. Bottlenecks are the processors many loops depend
 on, and those that are the only one closing loops of a category in a region.
 
-Built for scale: five whole-graph queries, then per-supplier reverse searches in the flow
-graph (networkx), never a search over all cycles.
+Built for scale: a few whole-graph queries (loop_world), then short forward searches from
+each processing organisation in the flow graph, never a search over all cycles; processors in
+reach are found through distance indexes (loop_index) instead of comparing every offer with
+every processor.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from itertools import pairwise
 
 import networkx as nx
 
-from kringloop.graph.store import Row, Store, text, truth
-from kringloop.queries.chains import MAX_PARTNERS, PROCESS_ROLE
+from kringloop.graph.store import Store
+from kringloop.queries.loop_index import Grid
+from kringloop.queries.loop_world import (
+    DEFAULT_RADIUS_KM,
+    UNKNOWN_REGION,
+    Accepting,
+    Offer,
+    Proc,
+    World,
+)
 from kringloop.queries.resolve import distance_km
-from kringloop.queries.stages import stage
 
 ID = "https://w3id.org/kringloop/id/"
 LEASE_MODELS = {ID + "business-model/lease", ID + "business-model/product-as-a-service"}
-DEFAULT_RADIUS_KM = 50.0
+__all__ = ["DEFAULT_RADIUS_KM", "Bottleneck", "CategoryRegion", "Census", "Gap", "Loop", "census"]
 
 
 @dataclass(frozen=True)
@@ -87,103 +97,38 @@ class Census:
         return len(self.loops)
 
 
-@dataclass(frozen=True)
-class _Proc:
-    offer: str
-    organisation: str
-    label: str
-    role: str
-    lat: float
-    long: float
-    radius: float
-    direct: bool = True  # accepts the product type itself, not only one of its materials
-
-
-def _rows(store: Store, name: str) -> list[Row]:
-    return store.select(stage(name), union_default_graph=True)
-
-
-def _located(rows: list[Row]) -> list[Row]:
-    """Rows with coordinates (the queries filter the others out; some servers do not)."""
-    return [r for r in rows if "lat" in r and "long" in r]
-
-
-class _World:
-    """The whole graph's supply, processing and flows, indexed for the census."""
-
-    def __init__(self, store: Store) -> None:
-        self.labels: dict[str, str] = {}
-        self.materials: dict[str, set[str]] = defaultdict(set)
-        for r in _rows(store, "census-materials"):
-            concept = text(r["concept"])
-            if "material" in r:
-                self.materials[concept].add(text(r["material"]))
-            if "label" in r:
-                self.labels[concept] = text(r["label"])
-        self.by_product: dict[str, list[_Proc]] = defaultdict(list)
-        self.by_material: dict[str, list[_Proc]] = defaultdict(list)
-        seen: set[tuple[str, str]] = set()
-        for r in _located(_rows(store, "census-processing")):
-            key = (text(r["pOffer"]), text(r.get("productType", r.get("material", r["pOffer"]))))
-            if key in seen:
+def _best_way(world: World, offer: Offer, radius_km: float) -> tuple[Proc, list[str]] | None:
+    """The processor within reach whose way back is shortest (then the first by offer), and
+    that way: the same answer as trying every processor in reach, found by looking only at
+    processors that reach the supplier through flows and at the first in reach of those that
+    lead back to a producer."""
+    acc = world.accepting(offer.product)
+    if not acc.procs:
+        return None
+    lat, long = offer.lat, offer.long
+    best: tuple[int, str, int] | None = None
+    closing, points = world.closing(offer.product)
+    first = points.first(lat, long, cap=radius_km)
+    if first is not None:
+        i = closing[first]
+        way = world.producer_way(acc.procs[i].organisation, offer.product)
+        assert way is not None
+        best = (way[0], acc.procs[i].offer, i)
+    for org, depth in world.reached_by(offer.supplier):
+        for i in acc.by_organisation.get(org, ()):
+            p = acc.procs[i]
+            if distance_km(lat, long, p.lat, p.long) > min(p.radius, radius_km):
                 continue
-            seen.add(key)
-            proc = _Proc(
-                offer=text(r["pOffer"]),
-                organisation=text(r["processor"]),
-                label=text(r.get("processorLabel", r["processor"])),
-                role=PROCESS_ROLE.get(text(r["processClass"]), "collector"),
-                lat=float(text(r["lat"])),
-                long=float(text(r["long"])),
-                radius=float(text(r["radius"])) if "radius" in r else DEFAULT_RADIUS_KM,
-            )
-            self.labels.setdefault(proc.organisation, proc.label)
-            if "productType" in r:
-                self.by_product[text(r["productType"])].append(proc)
-            if "material" in r:
-                self.by_material[text(r["material"])].append(replace(proc, direct=False))
-        self.producers: dict[str, set[str]] = defaultdict(set)
-        for r in _rows(store, "census-producers"):
-            self.producers[text(r["productType"])].add(text(r["producer"]))
-        self._forward: dict[str, dict[str, list[str]]] = {}
-        self.flows: nx.DiGraph = nx.DiGraph()
-        for r in _rows(store, "census-flows"):
-            self.flows.add_edge(text(r["from"]), text(r["to"]))
-        # identical rows (a store may repeat a solution) would count one offer twice
-        rows = _located(_rows(store, "census-supply"))
-        self.supply = list({tuple(sorted(r.items())): r for r in rows}.values())
-        self.needs = _located(_rows(store, "census-needs"))
-        for r in self.supply:
-            self.labels.setdefault(text(r["supplier"]), text(r.get("supplierLabel", r["supplier"])))
-
-    def accepting(self, product: str) -> list[_Proc]:
-        """Processing offers that accept ``product`` or one of its materials."""
-        found = {p.offer: p for p in self.by_product.get(product, [])}
-        for material in sorted(self.materials.get(product, ())):
-            for p in self.by_material.get(material, []):
-                found.setdefault(p.offer, p)
-        return [found[k] for k in sorted(found)]
-
-    def way_back(self, processor: str, supplier: str, product: str) -> list[str] | None:
-        """The shortest flow path from ``processor`` to the supplier or to a producer of the
-        product (the loop closes there), within the loop bound; forward searches are cached."""
-        if processor not in self._forward:
-            if processor in self.flows:
-                self._forward[processor] = nx.single_source_shortest_path(
-                    self.flows, processor, cutoff=MAX_PARTNERS - 2
-                )
-            else:
-                self._forward[processor] = {processor: [processor]}
-        paths = self._forward[processor]
-        targets = {supplier} | self.producers.get(product, set())
-        found = sorted(
-            (len(path), node != supplier, node) for node, path in paths.items() if node in targets
-        )
-        return paths[found[0][2]] if found else None
-
-
-def _region(row: Row) -> str:
-    return text(row["region"]) if "region" in row else "(unknown region)"
+            way = world.producer_way(org, offer.product)
+            length = min(depth + 1, way[0]) if way is not None else depth + 1
+            if best is None or (length, p.offer) < best[:2]:
+                best = (length, p.offer, i)
+    if best is None:
+        return None
+    p = acc.procs[best[2]]
+    path = world.way_back(p.organisation, offer.supplier, offer.product)
+    assert path is not None and len(path) == best[0]
+    return p, path
 
 
 def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
@@ -192,37 +137,21 @@ def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
     A processor closes a loop where it serves (its service radius) and no farther than
     ``radius_km`` from the supplier: loops are local.
     """
-    world = _World(store)
+    world = World(store)
     result = Census(labels=world.labels)
     closed_cells: Counter[tuple[str, str]] = Counter()
     open_cells: Counter[tuple[str, str]] = Counter()
     partners: dict[tuple[str, str], set[str]] = defaultdict(set)
     depends: Counter[str] = Counter()
     closers_of_cell: dict[tuple[str, str], set[str]] = defaultdict(set)
-    loop_graph: nx.Graph = nx.Graph()
-    for row in sorted(world.supply, key=lambda r: text(r["offer"])):
-        offer, supplier, product = (
-            text(row["offer"]),
-            text(row["supplier"]),
-            text(row["productType"]),
-        )
-        lat, long = float(text(row["lat"])), float(text(row["long"]))
-        region = _region(row)
+    origins: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    loop_edges: set[tuple[str, str]] = set()
+    for row in world.supply:
+        offer, supplier, product, region = row.offer, row.supplier, row.product, row.region
         cell = (product, region)
-        accepting = world.accepting(product)
-        in_reach = [
-            p
-            for p in accepting
-            if distance_km(lat, long, p.lat, p.long) <= min(p.radius, radius_km)
-        ]
-        ways = sorted(
-            (len(path), p.offer, p, path)
-            for p in in_reach
-            if (path := world.way_back(p.organisation, supplier, product)) is not None
-        )
-        takes_back = "takeBack" in row and truth(row["takeBack"])
-        if ways:
-            _, _, p, way = ways[0]
+        found = _best_way(world, row, radius_km)
+        if found is not None:
+            p, way = found
             closing = (supplier, "buyer", *way) + (() if way[-1] == supplier else (supplier,))
             result.loops.append(Loop(product, region, offer, supplier, p.organisation, closing))
             closed_cells[cell] += 1
@@ -230,17 +159,19 @@ def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
             for org in set(way) - {supplier}:
                 depends[org] += 1
             closers_of_cell[cell].add(p.organisation)
-            nx.add_path(loop_graph, [supplier, *way, supplier])
-        elif takes_back:
+            ring = [supplier, *way, supplier]
+            loop_edges.update(pairwise(ring))
+            origins[product].append((row.lat, row.long))
+        elif row.take_back:
             result.loops.append(
                 Loop(product, region, offer, supplier, supplier, (supplier, "buyer", supplier))
             )
             closed_cells[cell] += 1
             partners[cell].add(supplier)
+            origins[product].append((row.lat, row.long))
         else:
             open_cells[cell] += 1
-            model = text(row["model"])
-            role, reason = _missing(world, product, in_reach, accepting, lat, long)
+            role, reason = _missing(world, product, row.lat, row.long, radius_km)
             result.gaps.append(
                 Gap(
                     "supply",
@@ -250,10 +181,10 @@ def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
                     world.labels.get(supplier, supplier),
                     role,
                     reason,
-                    lease=model in LEASE_MODELS,
+                    lease=row.model in LEASE_MODELS,
                 )
             )
-    result.gaps += _need_gaps(world, result)
+    result.gaps += _need_gaps(world, origins)
     result.gaps += _processor_gaps(world)
     cells = set(closed_cells) | set(open_cells)
     result.cells = [
@@ -268,6 +199,8 @@ def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
         )
         for c, r in sorted(cells)
     ]
+    loop_graph: nx.Graph = nx.Graph()
+    loop_graph.add_edges_from(sorted(loop_edges))
     articulation = (
         set(nx.articulation_points(loop_graph)) if loop_graph.number_of_nodes() else set()
     )
@@ -290,31 +223,31 @@ def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
     return result
 
 
-def _missing(
-    world: _World,
-    product: str,
-    in_reach: list[_Proc],
-    accepting: list[_Proc],
-    lat: float,
-    long: float,
-) -> tuple[str, str]:
+def _missing(world: World, product: str, lat: float, long: float, limit: float) -> tuple[str, str]:
     """The role a loop lacks and why. Processors of the product itself count before those
     that only take one of its materials."""
     label = world.labels.get(product, product.rsplit("/", 1)[-1])
-    direct = [p for p in in_reach if p.direct]
-    if direct:
-        p = direct[0]
+    acc: Accepting = world.accepting(product)
+    direct = acc.direct_points.first(lat, long, cap=limit)
+    if direct is not None:
+        p = acc.procs[acc.direct[direct]]
         return "producer", (
             f"{p.label} ({p.role}) takes {label} back but no flow leads back to the supplier"
         )
-    elsewhere = [p for p in accepting if p.direct] or accepting
+    first = acc.everywhere.first(lat, long, cap=limit)
     only_material = (
-        f"; only {in_reach[0].label} ({in_reach[0].role}) takes one of its materials"
-        if in_reach
+        f"; only {acc.procs[first].label} ({acc.procs[first].role}) takes one of its materials"
+        if first is not None
         else ""
     )
-    if elsewhere:
-        nearest = min(elsewhere, key=lambda p: (distance_km(lat, long, p.lat, p.long), p.offer))
+    if acc.procs:
+        if acc.direct:
+            at = acc.direct_points.nearest(lat, long)
+            nearest = acc.procs[acc.direct[at]] if at is not None else None
+        else:
+            at = acc.everywhere.nearest(lat, long)
+            nearest = acc.procs[at] if at is not None else None
+        assert nearest is not None
         km = distance_km(lat, long, nearest.lat, nearest.long)
         return nearest.role, (
             f"no {nearest.role} for {label} within reach (nearest {nearest.label} at {km:.0f} km, "
@@ -327,47 +260,39 @@ def _missing(
     return "recycler", f"no collector, refurbisher or recycler accepts {what} anywhere"
 
 
-def _need_gaps(world: _World, census_: Census) -> list[Gap]:
+def _need_gaps(world: World, origins: dict[str, list[tuple[float, float]]]) -> list[Gap]:
     """Needs for which no closed loop of their product type starts within their distance."""
-    closed_by_product: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    offers = {text(r["offer"]): r for r in world.supply}
-    for loop in census_.loops:
-        row = offers[loop.offer]
-        closed_by_product[loop.category].append((float(text(row["lat"])), float(text(row["long"]))))
+    starts = {product: Grid(at, cell=0.2) for product, at in origins.items()}
+    open_needs = []
+    for need in world.needs:
+        grid = starts.get(need.product)
+        if grid is None or not grid.any_within(need.lat, need.long, need.max_km):
+            open_needs.append(need)
+    names = [n.need for n in open_needs]
+    buyers = world.buyers(names) if names else {}
+    unplaced = [n.need for n in open_needs if n.region is None]
+    sites = world.buyer_sites(unplaced) if unplaced else {}
     gaps = []
-    seen: set[str] = set()
-    for r in sorted(world.needs, key=lambda r: text(r["need"])):
-        need = text(r["need"])
-        if need in seen:
-            continue
-        seen.add(need)
-        product, lat, long = text(r["productType"]), float(text(r["lat"])), float(text(r["long"]))
-        limit = float(text(r["maxKm"])) if "maxKm" in r else DEFAULT_RADIUS_KM
-        if any(
-            distance_km(lat, long, a, b) <= limit for a, b in closed_by_product.get(product, [])
-        ):
-            continue
-        accepting = world.accepting(product)
-        in_reach = [
-            p for p in accepting if distance_km(lat, long, p.lat, p.long) <= min(p.radius, limit)
-        ]
-        role, reason = _missing(world, product, in_reach, accepting, lat, long)
-        label = world.labels.get(product, product.rsplit("/", 1)[-1])
+    for need in open_needs:
+        _, buyer_label = buyers.get(need.need, ("", ""))
+        region = need.region or sites.get(need.need, (0.0, 0.0, None))[2] or UNKNOWN_REGION
+        role, reason = _missing(world, need.product, need.lat, need.long, need.max_km)
+        label = world.labels.get(need.product, need.product.rsplit("/", 1)[-1])
         gaps.append(
             Gap(
                 "need",
-                product,
-                _region(r),
-                need,
-                text(r.get("buyerLabel", r["buyer"])),
+                need.product,
+                region,
+                need.need,
+                buyer_label,
                 role,
-                f"no closed loop for {label} within {limit:.0f} km: {reason}",
+                f"no closed loop for {label} within {need.max_km:.0f} km: {reason}",
             )
         )
     return gaps
 
 
-def _processor_gaps(world: _World) -> list[Gap]:
+def _processor_gaps(world: World) -> list[Gap]:
     """Processors from which no flow leads anywhere: what they take back goes nowhere known."""
     gaps = []
     seen: set[str] = set()
@@ -377,7 +302,7 @@ def _processor_gaps(world: _World) -> list[Gap]:
             if p.organisation in seen:
                 continue
             seen.add(p.organisation)
-            if world.flows.has_node(p.organisation) and world.flows.out_degree(p.organisation) > 0:
+            if world.adjacency.get(p.organisation):
                 continue
             gaps.append(
                 Gap(

@@ -168,6 +168,7 @@ class WaysBack:
         self._hops: dict[str, np.ndarray] = {}
         self._base: dict[str, tuple[int, int, float, str, int] | None] = {}
         self._outside: dict[str, list[int]] = {}
+        self._columns: dict[str, dict[str, int]] = {}
         self._open: dict[str, WayBack] = {}
         self._order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._found: dict[tuple[str, str, bool], WayBack] = {}
@@ -177,10 +178,13 @@ class WaysBack:
         producer alone: (rank, partners, km, offer, position)."""
         reach = self.reach.get(product, [])
         graph = self.graph
-        hops = graph.hops([p.organisation for p in reach])
-        self._hops[product] = hops
         producers = self.producers.get(product, frozenset())
-        found = [i for t in producers if (i := graph.index(t)) is not None]
+        # only the columns a way back can end in: the request's suppliers, the producers
+        targets = sorted({*graph.supply, *(t for t in producers if t in graph)})
+        self._columns[product] = {t: j for j, t in enumerate(targets)}
+        hops = graph.hops([p.organisation for p in reach], targets)
+        self._hops[product] = hops
+        found = [j for j, t in enumerate(targets) if t in producers]
         outside = [i for i, p in enumerate(reach) if p.organisation not in graph]
         self._outside[product] = outside
         keys = [_key(reach[i], 2, i) for i in outside if reach[i].organisation in producers]
@@ -228,9 +232,13 @@ class WaysBack:
             for i in self._outside[product]
             if reach[i].organisation == supplier
         ]
-        column = self.graph.index(supplier)
-        if column is not None and reach:
-            keys += self._best(product, reach, self._hops[product][:, column])
+        if reach and supplier in self.graph:
+            column = self._columns[product].get(supplier)
+            if column is None:  # not one of the request's suppliers: its own search
+                hops = self.graph.hops([p.organisation for p in reach], [supplier])[:, 0]
+            else:
+                hops = self._hops[product][:, column]
+            keys += self._best(product, reach, hops)
         best = min(keys) if keys else None
         if best is not None:
             p = reach[best[-1]]

@@ -137,20 +137,31 @@ class FlowGraph:
     def index(self, node: str) -> int | None:
         return self._index.get(node)
 
-    def hops(self, sources: Sequence[str]) -> np.ndarray:
-        """Hop counts (``inf`` beyond four) from each of ``sources`` to every node, through
-        the buyer where that is shorter: one row per source, columns in `nodes` order."""
-        rows = np.full((len(sources), len(self.nodes)), np.inf)
-        rows[:, : len(self.loop)] = _as_hops(self.loop.hops(sources))
+    def hops(self, sources: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
+        """Hop counts (``inf`` beyond four) from each of ``sources`` to each of ``targets``
+        (nodes of the graph; all of them by default, in `nodes` order), through the buyer
+        where that is shorter: one row per source."""
+        wanted = (
+            list(range(len(self.nodes))) if targets is None else [self._index[t] for t in targets]
+        )
+        columns = np.array(sorted({*wanted, *self._suppliers}), dtype=np.int64)
+        at = {int(c): j for j, c in enumerate(columns)}
+        rows = np.full((len(sources), len(columns)), np.inf)
+        in_loop = int(np.searchsorted(columns, len(self.loop)))  # loop nodes come first
+        if in_loop:
+            rows[:, :in_loop] = _as_hops(self.loop.hops(sources)[:, columns[:in_loop]])
         for r, source in enumerate(sources):
-            if source in self._index:
-                rows[r, self._index[source]] = 0.0
+            if (j := at.get(self._index.get(source, -1))) is not None:
+                rows[r, j] = 0.0
         if self._suppliers:
-            to_buyer = rows[:, self._suppliers].min(axis=1) + 1  # x → … → supplier → buyer
-            rows[:, self._index[BUYER]] = to_buyer
-            rows = np.minimum(rows, to_buyer[:, None] + 1 + self._from_buyer[None, :])
+            # x → … → supplier → buyer, then buyer → processor → … → target
+            to_buyer = rows[:, [at[c] for c in self._suppliers]].min(axis=1) + 1
+            if (j := at.get(self._index[BUYER])) is not None:
+                rows[:, j] = to_buyer
+            through = to_buyer[:, None] + 1 + self._from_buyer[columns][None, :]
+            rows = np.minimum(rows, through)
         rows[rows > MAX_HOPS] = np.inf
-        return rows
+        return rows[:, [at[c] for c in wanted]]
 
     def _row(self, source: str) -> np.ndarray:
         if source not in self._rows:

@@ -2,11 +2,14 @@
 
 1. resolve what, where and the code-list values of the request;
 2. internal reuse first (the requester's own surplus, or the network's when asked);
-3. candidate supply offers by one stage query with the hard filters bound as terms;
+3. candidate supply offers: every offer of the fitting product types (one stage query), then
+   the request's distance, business models and date in Python (`kringloop.queries.near`);
 4. chain completion: processors in reach, return flows and producers, one query each;
-5. loop verification in the flow graph (networkx);
+5. loop verification in the flow graph (`kringloop.queries.flow_graph`);
 6. scoring, diversity re-rank and explanation; when nothing is left, which filter removed what.
-One query per stage, whatever the number of candidates.
+One query per stage and product type, whatever the number of candidates; what a product type's
+queries return is parsed once and kept while the store cannot change
+(`kringloop.queries.match_cache`), so a request about a type seen before runs no query.
 """
 
 from __future__ import annotations

@@ -224,6 +224,11 @@ class OxigraphStore(Store):
         self._store = inner
         self.location = location
         self.read_only = read_only
+        #: Goes up by one with every write through this object (also a failed one, which may
+        #: have written part of a bulk load): what was read before is stale once it changed.
+        #: Readers that keep derived data (`kringloop.queries.match_cache`) key it by this.
+        #: Another process cannot write to an open on-disk store, so it sees every change.
+        self.generation = 0
 
     @classmethod
     def memory(cls) -> OxigraphStore:
@@ -282,18 +287,24 @@ class OxigraphStore(Store):
 
     def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
         self._check_writable()
-        if bindings:
-            raise QueryError("updates do not take bindings here", hint="use a VALUES block")
         try:
-            self._store.update(sparql)
-        except SyntaxError as err:
-            raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
-        except (OSError, RuntimeError) as err:
-            raise QueryError(f"update failed, nothing was changed: {err}") from err
+            if bindings:
+                raise QueryError("updates do not take bindings here", hint="use a VALUES block")
+            try:
+                self._store.update(sparql)
+            except SyntaxError as err:
+                raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
+            except (OSError, RuntimeError) as err:
+                raise QueryError(f"update failed, nothing was changed: {err}") from err
+        finally:
+            self.generation += 1
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         self._check_writable()
-        self._store.extend(quads)
+        try:
+            self._store.extend(quads)
+        finally:
+            self.generation += 1
 
     def bulk_load(
         self,
@@ -306,14 +317,17 @@ class OxigraphStore(Store):
         """Insert a large file with the engine's bulk loader (not transactional); ``progress``
         is called with the number of bytes read as the loader reads them."""
         self._check_writable()
-        # the same base IRI the load's syntax check resolved relative IRIs against
-        base = path.resolve().as_uri()
-        if progress is None:
-            self._store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=graph)
-            return
-        with path.open("rb") as raw:
-            reader = ReportingReader(raw, progress)
-            self._store.bulk_load(reader, format=fmt, base_iri=base, to_graph=graph)  # type: ignore[arg-type]
+        try:
+            # the same base IRI the load's syntax check resolved relative IRIs against
+            base = path.resolve().as_uri()
+            if progress is None:
+                self._store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=graph)
+                return
+            with path.open("rb") as raw:
+                reader = ReportingReader(raw, progress)
+                self._store.bulk_load(reader, format=fmt, base_iri=base, to_graph=graph)  # type: ignore[arg-type]
+        finally:
+            self.generation += 1
 
     def quads(self, graph: GraphName | None = None) -> Iterator[ox.Quad]:
         return iter(self._store.quads_for_pattern(None, None, None, graph))
@@ -326,22 +340,28 @@ class OxigraphStore(Store):
 
     def replace_graph(self, graph: GraphName, quads: Iterable[ox.Quad]) -> None:
         self._check_writable()
-        # One SPARQL update is one transaction: clear and insert commit together.
-        batch = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
-        target = "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
-        body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in batch)
-        if isinstance(graph, ox.DefaultGraph):
-            self._store.update(f"CLEAR SILENT DEFAULT ; INSERT DATA {{ {body} }}")
-        else:
-            self._store.update(
-                f"CLEAR SILENT {target} ; INSERT DATA {{ GRAPH {graph} {{ {body} }} }}"
-            )
-            if not batch:
-                self._store.add_graph(graph)
+        try:
+            # One SPARQL update is one transaction: clear and insert commit together.
+            batch = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+            target = "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
+            body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in batch)
+            if isinstance(graph, ox.DefaultGraph):
+                self._store.update(f"CLEAR SILENT DEFAULT ; INSERT DATA {{ {body} }}")
+            else:
+                self._store.update(
+                    f"CLEAR SILENT {target} ; INSERT DATA {{ GRAPH {graph} {{ {body} }} }}"
+                )
+                if not batch:
+                    self._store.add_graph(graph)
+        finally:
+            self.generation += 1
 
     def drop_graph(self, graph: GraphName) -> None:
         self._check_writable()
-        self._store.remove_graph(graph)
+        try:
+            self._store.remove_graph(graph)
+        finally:
+            self.generation += 1
 
     def dump(
         self, output: IO[bytes] | Path, fmt: ox.RdfFormat, *, graph: GraphName | None = None
@@ -359,7 +379,10 @@ class OxigraphStore(Store):
 
     def clear(self) -> None:
         self._check_writable()
-        self._store.clear()
+        try:
+            self._store.clear()
+        finally:
+            self.generation += 1
 
     def optimize(self) -> None:
         """Compact the on-disk files after a large load."""

@@ -3,7 +3,7 @@
 Matchmaking reads the same things for every request about a product type: its supply offers
 and processing offers with their coordinates and details, its flows and producers, the claims
 of its offers, the product vocabulary. Only the buyer's place, radius, models and date differ,
-and those filters run in Python over the rows (`kringloop.queries.geo`). Reading the rows once
+and those filters run in Python over the rows (`kringloop.queries.near`). Reading the rows once
 and keeping them makes a request cost Python work only: at 1M triples on disk the stage queries
 of one request took 0.6-2 s (every lookup is a RocksDB read), the Python work a few ms.
 
@@ -12,9 +12,10 @@ Rows are kept only while the store provably cannot change under them:
 - an `OxigraphStore` opened **read-only** never sees a write made after it was opened (a
   read-only RocksDB instance reads the files as they were; the service's query workers reopen
   the store, as a new object, after every write), so its rows stay valid for the object's life;
-- a store that exposes an integer ``generation`` attribute bumped by every write keeps rows
-  for one generation (the hook a writable store needs; see `version`);
-- any other store (writable embedded stores, remote SPARQL servers) is read afresh every time.
+- a writable `OxigraphStore` keeps rows for one ``generation``: the counter every write
+  through the object bumps (no other process can write to a store it holds open);
+- any other store (remote SPARQL servers, which other clients may write to) is read afresh
+  every time.
 
 The cache is keyed by the store object (weakly: a closed and dropped store takes its rows with
 it), so a reopened store starts empty.
@@ -38,8 +39,8 @@ MAX_ENTRIES = 100_000
 def version(store: Store) -> Hashable | None:
     """What the kept rows of ``store`` are valid for, or None when they cannot be kept.
 
-    >>> version(OxigraphStore.memory()) is None
-    True
+    >>> version(OxigraphStore.memory())
+    ('generation', 0)
     """
     if isinstance(store, OxigraphStore) and store.read_only:
         return "read-only"

@@ -14,7 +14,12 @@ from rdflib.compare import isomorphic
 
 from kringloop.graph import OxigraphStore
 from kringloop.graph import load as loading
-from kringloop.graph.errors import ConfigError, FormatError, LoadError, QuerySyntaxError
+from kringloop.graph.errors import (
+    ConfigError,
+    FormatError,
+    LoadError,
+    QuerySyntaxError,
+)
 from tests.conftest import SAMPLE_TTL
 from tests.rdfcompare import nquads_of, same_dataset
 
@@ -229,3 +234,31 @@ def test_read_only_store_refuses_writes(tmp_path: Path, sample_ttl: Path) -> Non
     with pytest.raises(ConfigError, match="read-only"):
         reader.update("CLEAR ALL")
     assert reader.count() == 8
+
+
+def test_every_write_moves_the_generation(tmp_path: Path, memory_store: OxigraphStore) -> None:
+    """Readers that keep derived data key it by the generation; every kind of write moves it."""
+    g = ox.NamedNode(EX + "g")
+    quad = ox.Quad(ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p"), ox.Literal("o"), g)
+    data = tmp_path / "data.nt"
+    data.write_text(f"<{EX}s> <{EX}p> <{EX}o> .\n", encoding="utf-8")
+    writes = [
+        lambda: memory_store.update(f"INSERT DATA {{ <{EX}a> <{EX}p> 1 }}"),
+        lambda: memory_store.add_quads([quad]),
+        lambda: memory_store.change(remove=[quad]),
+        lambda: memory_store.bulk_load(data, ox.RdfFormat.N_TRIPLES, graph=g),
+        lambda: memory_store.replace_graph(g, [quad]),
+        lambda: memory_store.drop_graph(g),
+        memory_store.clear,
+    ]
+    for write in writes:
+        before = memory_store.generation
+        write()
+        assert memory_store.generation > before
+    before = memory_store.generation
+    with pytest.raises(QuerySyntaxError):  # a failed write may still count: never stale
+        memory_store.update("INSERT DATA { <not an iri> <p> 1 }")
+    assert memory_store.generation > before
+    memory_store.count()
+    memory_store.select("SELECT * WHERE { ?s ?p ?o }")
+    assert memory_store.generation == before + 1  # reads do not

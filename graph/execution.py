@@ -361,11 +361,12 @@ def written_job(
     terms cost more than writing them), and each worker writes its own answers in parallel.
     The formats come as media types (pyoxigraph formats do not pickle).
 
-    >>> store = ox.Store()
+    >>> from kringloop.graph.store import OxigraphStore
+    >>> store = OxigraphStore.memory()
     >>> store.update("INSERT DATA { <http://e.org/a> <http://e.org/p> 1 }")
     >>> written_job(store, Deadline(5), "SELECT ?o { ?s ?p ?o }", 10, None, None, False,
     ...     "text/csv", None, {}).body
-    b'o\r\n1\r\n'
+    b'o\\r\\n1\\r\\n'
     """
     data = query_job(store, deadline, sparql, max_rows, None, default_graphs, named_graphs, union)
     if isinstance(data, Triples):
@@ -439,7 +440,7 @@ def _json_results(result: Solutions) -> bytes:
 
     >>> a = ox.NamedNode("http://e.org/a")
     >>> _json_results(Solutions(("s", "o"), [(a, ox.Literal("é", language="fr")), (a, None)]))
-    b'{"head":{"vars":["s","o"]},"results":{"bindings":[{"s":{"type":"uri","value":"http://e.org/a"},"o":{"type":"literal","value":"\xc3\xa9","xml:lang":"fr"}},{"s":{"type":"uri","value":"http://e.org/a"}}]}}'
+    b'{"head":{"vars":["s","o"]},"results":{"bindings":[{"s":{"type":"uri","value":"http://e.org/a"},"o":{"type":"literal","value":"\\xc3\\xa9","xml:lang":"fr"}},{"s":{"type":"uri","value":"http://e.org/a"}}]}}'
     """
     keys = [_quote(name) + ":" for name in result.variables]
     rows = [

@@ -204,6 +204,15 @@ def render(results: dict[str, Any]) -> str:
 
 def _tier(tier: str, f: dict[str, Any]) -> list[str]:
     lines = ["", f"## {tier} triples ({f['triples']:,} generated, {f['organisations']:,} orgs)"]
+    if f.get("elapsed_s"):
+        lines += ["", f"This tier took {f['elapsed_s'] / 60:.1f} min."]
+    if f.get("machine"):
+        m = f["machine"]
+        lines += [
+            "",
+            f"Measured in a separate run ({m['date']}, load average at start "
+            f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}).",
+        ]
     load = f.get("load")
     if load:
         lines += [

@@ -1,9 +1,10 @@
 """kringloop at scale: load, SPARQL, matchmaking, loops, visualisation, memory — against peers.
 
 ``python bench/run.py`` (or ``make bench``) runs the 100k and 1M tiers; ``BENCH_10M=1`` adds
-10M. Data comes from ``kringloop generate`` into bench/work/; the numbers go to
-bench/results.json and bench/RESULTS.md. Every figure is the median and p95 of repeated runs
-after a warm-up; systems are interleaved within each round, so compare ratios of one run.
+10M, and ``BENCH_TIERS=10M BENCH_MERGE=1`` adds it to the last run's results. Data comes from
+``kringloop generate`` into bench/work/; the numbers go to bench/results.json and
+bench/RESULTS.md. Every figure is the median and p95 of repeated runs after a warm-up; systems
+are interleaved within each round, so compare ratios of one run.
 """
 
 from __future__ import annotations
@@ -195,13 +196,19 @@ def main() -> int:
     only = set(filter(None, os.environ.get("BENCH_QUERIES", "").split(",")))  # query names
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     results: dict[str, Any] = {"machine": harness.machine(), "tiers": {}}
+    merging = os.environ.get("BENCH_MERGE") == "1"  # add tiers to the last run (e.g. 10M)
+    if merging:
+        results = json.loads((harness.BENCH / "results.json").read_text())
     say(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
     started = time.perf_counter()
     for tier in filter(None, tiers):
+        tier_started = time.perf_counter()
         data = generate(TIERS[tier])
         triples = count_lines(data)
         say(f"tier {tier}: {triples:,} triples in {data.name}")
         figures: dict[str, Any] = {"triples": triples, "organisations": TIERS[tier]}
+        if merging:
+            figures["machine"] = harness.machine()
         results["tiers"][tier] = figures
         load_rounds = rounds if tier != "10M" else 1
         if "load" not in skip or not (WORK / tier / "load-kringloop").exists():
@@ -235,6 +242,8 @@ def main() -> int:
             figures["match_inprocess"] = phases.match_inprocess(
                 WORK / tier / "kringloop-store", figures["match"]["requests"], rounds=rounds
             )
+        figures["elapsed_s"] = time.perf_counter() - tier_started
+        say(f"tier {tier}: {figures['elapsed_s'] / 60:.1f} min")
         write(results)
     if "census" not in skip:
         results["census"] = phases.census_figure(

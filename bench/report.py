@@ -300,6 +300,13 @@ def _tier(tier: str, f: dict[str, Any]) -> list[str]:
                 f"| {c} | {r['rps']:.1f} | {_n(r['p50_ms'], 0)} | {_n(r['p95_ms'], 0)} | "
                 f"{_n(r['p99_ms'], 0)} | {r['errors']} |"
             )
+        cold = match.get("cold")
+        if cold:
+            lines.append(
+                f"| warm-up: each request once per query worker, one at a time "
+                f"({cold['requests']}; not in the rows above) | – | {_n(cold['p50_ms'], 0)} | – | "
+                f"max {_n(cold['max_ms'], 0)} | – |"
+            )
         inproc = f.get("match_inprocess")
         if inproc:
             lines.append(

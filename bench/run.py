@@ -207,8 +207,8 @@ def main() -> int:
         triples = count_lines(data)
         say(f"tier {tier}: {triples:,} triples in {data.name}")
         figures: dict[str, Any] = {"triples": triples, "organisations": TIERS[tier]}
-        if merging:
-            figures["machine"] = harness.machine()
+        if merging:  # keep what this run does not measure again
+            figures = {**results["tiers"].get(tier, {}), **figures, "machine": harness.machine()}
         results["tiers"][tier] = figures
         load_rounds = rounds if tier != "10M" else 1
         if "load" not in skip or not (WORK / tier / "load-kringloop").exists():
@@ -220,7 +220,7 @@ def main() -> int:
             figures["rdflib_endpoint_start_s"] = (
                 servers["rdflib-endpoint"].started_s if "rdflib-endpoint" in servers else None
             )
-            figures["sparql"] = phases.sparql_mix(
+            figures["sparql"] = {**figures.get("sparql", {})} | phases.sparql_mix(
                 tier,
                 queries,
                 servers,

@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from kringloop.graph.execution import (
     Materialised,
@@ -29,6 +28,7 @@ from kringloop.graph.execution import (
 )
 from kringloop.queries.catalog import RESERVED_NAMES, Catalog, NamedQuery
 from kringloop.queries.params import TYPES
+from kringloop.service.deps import run_read
 from kringloop.service.errors import RequestError, UnsupportedMediaType
 from kringloop.service.negotiation import GRAPHS, SOLUTIONS, choose, media_type, negotiate
 from kringloop.service.routes_ui import languages_of, render
@@ -203,17 +203,20 @@ def answer(result: Materialised, accept: str | None, formats: list[str]) -> Resp
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
-def execute(request: Request, query: NamedQuery, values: dict[str, object]) -> Materialised:
+async def execute(request: Request, query: NamedQuery, values: dict[str, object]) -> Materialised:
     """Bind ``values`` and run ``query`` on the app's store, within the service's limits."""
     bindings = query.bindings(values)  # bad values fail here, before any work is queued
     runner: Runner = request.app.state.runner  # the workers /sparql uses too
-    return runner.call(query_job, query.sparql, runner.max_rows, bindings, None, None, True)
+    result: Materialised = await run_read(
+        runner, query_job, query.sparql, runner.max_rows, bindings, None, None, True
+    )
+    return result
 
 
 def _endpoint(query: NamedQuery) -> Callable[[Request], Awaitable[Response]]:
     async def run_named_query(request: Request) -> Response:
         values, formats = await read_values(request)
-        result = await run_in_threadpool(execute, request, query, values)
+        result = await execute(request, query, values)
         return answer(result, request.headers.get("accept"), formats)
 
     run_named_query.__doc__ = query.description or query.summary

@@ -265,17 +265,22 @@ def match_figure(tier: str, data: Path, server: Server, *, rounds: int) -> dict[
     # of its own: the first pass, one request at a time.
     workers = 3  # the service's default query_workers
     cold: list[float] = []
+    failed = 0
     for _ in range(workers):
         for request in requests:
             started = time.perf_counter()
-            harness.post(url, json.dumps(request).encode(), "application/json")
+            try:
+                harness.post(url, json.dumps(request).encode(), "application/json")
+            except (urllib.error.URLError, TimeoutError):  # e.g. 504 past the query time limit
+                failed += 1
             cold.append((time.perf_counter() - started) * 1000)
     out["cold"] = {
         "requests": len(cold),
+        "failed": failed,
         "p50_ms": harness.percentile(cold, 50),
         "max_ms": max(cold),
     }
-    say(f"  {tier} match warm-up: {len(cold)} requests, max {max(cold):.0f} ms")
+    say(f"  {tier} match warm-up: {len(cold)} requests ({failed} failed), max {max(cold):.0f} ms")
     for conc in CONCURRENCY:
         runs = []
         for round_no in range(rounds + 1):

@@ -245,7 +245,11 @@ def match_requests(data: Path, server: Server, *, wanted: int = 10) -> list[dict
     url = server.url.replace("/sparql", "/match")
     chosen = []
     for request in candidates:
-        answer = json.loads(harness.post(url, json.dumps(request).encode(), "application/json"))
+        try:
+            body = harness.post(url, json.dumps(request).encode(), "application/json")
+        except (urllib.error.URLError, TimeoutError):  # e.g. 504 past the query time limit
+            continue
+        answer = json.loads(body)
         if answer["chains"]:
             chosen.append(request)
         if len(chosen) == wanted:

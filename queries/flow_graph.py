@@ -30,6 +30,8 @@ BUYER = "urn:kringloop:buyer"
 #: Partners in a loop at most; a path back from a processor has at most this minus two hops.
 MAX_PARTNERS = 6
 MAX_HOPS = MAX_PARTNERS - 2
+#: Sources searched at once (each adds one dense row of float64 per node while it runs).
+SEARCH_BATCH = 64
 _FAR = np.uint8(255)  # hop counts are kept as bytes; this one means "farther than MAX_HOPS"
 
 
@@ -77,16 +79,19 @@ class LoopGraph:
         row per source, in order; a source outside the graph reaches nothing."""
         with self._lock:
             todo = sorted({s for s in sources if s in self.index and s not in self._hops})
-            if todo:
+            # in batches: the search answers a dense float64 row per source (at 10M triples,
+            # 1,500 processors in one search made a 1.5 GB array for a moment)
+            for start in range(0, len(todo), SEARCH_BATCH):
+                batch = todo[start : start + SEARCH_BATCH]
                 found = dijkstra(
                     self._matrix,
                     unweighted=True,
-                    indices=[self.index[s] for s in todo],
+                    indices=[self.index[s] for s in batch],
                     limit=MAX_HOPS,  # farther is too far: the search stops there
                 )
                 found = np.atleast_2d(found)
                 packed = np.where(np.isinf(found), _FAR, found).astype(np.uint8)
-                for source, row in zip(todo, packed, strict=True):
+                for source, row in zip(batch, packed, strict=True):
                     self._hops[source] = row
             nowhere = np.full(len(self.nodes), _FAR, dtype=np.uint8)
             return np.array([self._hops.get(s, nowhere) for s in sources], dtype=np.uint8).reshape(

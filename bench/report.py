@@ -279,7 +279,9 @@ def _tier(tier: str, f: dict[str, Any]) -> list[str]:
             + "; ".join(f"{n}: " + "/".join(str(v) for v in r.values()) for n, r in rows.items()),
         ]
         if f.get("rdflib_endpoint_start_s") is None:
-            lines.append("\nrdflib-endpoint did not load the data within 240 s: skipped.")
+            lines.append(
+                "\nrdflib-endpoint: not run at this size, or it did not load the data within 240 s."
+            )
         else:
             lines.append(
                 f"\nrdflib-endpoint took {f['rdflib_endpoint_start_s']:.0f} s to parse the data "

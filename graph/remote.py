@@ -594,18 +594,7 @@ class SparqlStore(Store):
     def post_batch(self, graph: GraphName, quads: Sequence[ox.Quad]) -> None:
         """Add ``quads`` (all of ``graph``) in one request (or, without GSP, a few updates)."""
         if self.config.gsp_url is not None:
-            body = ox.serialize(
-                [ox.Triple(q.subject, q.predicate, q.object) for q in quads],
-                format=ox.RdfFormat.N_TRIPLES,
-            )
-            self._http.send(
-                "POST",
-                self.config.gsp_url,
-                idempotent=False,
-                params=self._gsp_params(graph),
-                content=body,
-                headers={"Content-Type": "application/n-triples"},
-            )
+            self._gsp_send("POST", graph, quads)
             return
         size = VIRTUOSO_DATA_TRIPLES if self._virtuoso else self.config.batch_triples
         for start in range(0, len(quads), size):
@@ -648,14 +637,20 @@ class SparqlStore(Store):
             self.drop_graph(graph)
             self.add_quads(items)
             return
+        self._gsp_send("PUT", graph, items)
+
+    def _gsp_send(self, method: str, graph: GraphName, quads: Sequence[ox.Quad]) -> None:
+        """POST (add) or PUT (replace) ``quads`` as the content of ``graph`` through the Graph
+        Store Protocol, as N-Triples; only PUT may be retried (it is idempotent)."""
+        assert self.config.gsp_url is not None
         body = ox.serialize(
-            [ox.Triple(q.subject, q.predicate, q.object) for q in items],
+            [ox.Triple(q.subject, q.predicate, q.object) for q in quads],
             format=ox.RdfFormat.N_TRIPLES,
         )
         self._http.send(
-            "PUT",
+            method,
             self.config.gsp_url,
-            idempotent=True,
+            idempotent=method == "PUT",
             params=self._gsp_params(graph),
             content=body,
             headers={"Content-Type": "application/n-triples"},

@@ -12,15 +12,26 @@ Measured on pyoxigraph 0.5 (the reasons these exist):
   document from its entity declarations and refuses it when entities would blow it up.
 - Its JSON-LD parser does not fetch remote ``@context`` documents (it fails with "No
   LoadDocumentCallback has been set"), so nothing is needed for that here.
+- Its RDF/XML parser accepts a **cut-off document**: it returns the triples of the elements
+  that were complete and raises nothing when the last element or ``</rdf:RDF>`` is missing, so
+  a truncated upload would silently replace a graph with a fragment. `check_xml` reads the
+  whole document with expat (the standard library's XML parser) first: a document that is not
+  well-formed is a syntax error with its line and column. It also refuses a ``DOCTYPE`` that
+  names an external subset (``SYSTEM`` or ``PUBLIC``): nothing would be fetched, but such a
+  document depends on a file the service never reads, so its meaning is not what it says.
 """
 
 from __future__ import annotations
 
 import re
+import xml.parsers.expat as expat
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 
-from kringloop.graph.errors import LoadError, RefusedError
+from kringloop.graph.errors import LoadError, Position, RefusedError
 
 #: Deepest nesting of ``{ ( [`` a SPARQL request may have.
 MAX_SPARQL_DEPTH = 200
@@ -147,7 +158,8 @@ def entity_growth(data: bytes) -> int:
 
 
 def check_rdf(data: bytes, fmt: ox.RdfFormat, *, source: str = "request body") -> None:
-    """Refuse an RDF document that would crash or flood the parser (see the module's doc)."""
+    """Refuse an RDF document that would crash or flood the parser, or that the parser would
+    read only in part (see the module's doc)."""
     if fmt == ox.RdfFormat.RDF_XML:
         openers = data.count(b"<")
     elif fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
@@ -170,3 +182,53 @@ def check_rdf(data: bytes, fmt: ox.RdfFormat, *, source: str = "request body") -
                 source=source,
                 hint="write the values out instead of nesting entity references",
             )
+        check_xml(data, source=source)
+
+
+def _doctype(source: str | Path) -> Callable[[str, str | None, str | None, int], None]:
+    def refuse(
+        name: str, system_id: str | None, public_id: str | None, has_internal_subset: int
+    ) -> None:
+        if system_id or public_id:
+            raise LoadError(
+                f"the document type <!DOCTYPE {name}> names an external subset "
+                f"({system_id or public_id}), which this service does not read",
+                source=source,
+                hint="remove the SYSTEM/PUBLIC identifier (an internal subset without "
+                "entities is fine) and send the document again",
+            )
+
+    return refuse
+
+
+def check_xml(data: bytes | IO[bytes], *, source: str | Path = "request body") -> None:
+    """Refuse an RDF/XML document that is not well-formed XML (cut off, say) or whose DOCTYPE
+    names an external subset, with the line and column where it goes wrong.
+
+    >>> check_xml(b'<r:RDF xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#"></r:RDF>')
+    >>> check_xml(b'<r:RDF xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\\n<r:Description>')
+    Traceback (most recent call last):
+    ...
+    kringloop.graph.errors.LoadError: request body: line 2, column 16: the XML document is not ...
+    >>> check_xml(b'<!DOCTYPE r SYSTEM "http://e.org/r.dtd"><r/>')
+    Traceback (most recent call last):
+    ...
+    kringloop.graph.errors.LoadError: request body: the document type <!DOCTYPE r> names an ...
+    """
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _doctype(source)
+    try:
+        if isinstance(data, bytes):
+            parser.Parse(data, True)
+        else:
+            parser.ParseFile(data)
+    except expat.ExpatError as err:
+        reason = expat.errors.messages.get(err.code, str(err))
+        cut = " (the document ends before its elements are closed: was it cut off?)"
+        raise LoadError(
+            f"the XML document is not well-formed: {reason}"
+            + (cut if err.code == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS] else ""),
+            source=source,
+            position=Position(err.lineno, err.offset + 1),
+        ) from None

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kringloop.graph.errors import ConfigError, LoadError, Position
+from kringloop.graph.errors import ConfigError, FormatError, LoadError, Position
 from kringloop.graph.formats import format_for_path
-from kringloop.graph.guards import check_rdf
+from kringloop.graph.guards import check_rdf, check_xml
 from kringloop.graph.store import OxigraphStore, ReportingReader, Store
 
 #: Called with the number of bytes read since the previous call.
@@ -111,6 +111,7 @@ def _parse(
     Without ``retarget`` the quads keep the graph of the file (enough for a syntax check, and
     it saves building a second quad per triple: two thirds of the parsing time).
     """
+    check_complete(source)
     with source.path.open("rb") as raw:
         try:
             parser = ox.parse(
@@ -134,6 +135,14 @@ def _parse(
             ) from err
         except (OSError, ValueError) as err:
             raise LoadError(str(err), source=source.path) from err
+
+
+def check_complete(source: Source) -> None:
+    """Refuse an RDF/XML file that is not well-formed XML: the engine would read the part
+    before the fault and say nothing (`kringloop.graph.guards.check_xml`)."""
+    if source.format == ox.RdfFormat.RDF_XML:
+        with source.path.open("rb") as raw:
+            check_xml(raw, source=source.path)
 
 
 def parse_file(source: Source, progress: Progress | None = None) -> list[ox.Quad]:
@@ -174,6 +183,57 @@ def parse_bytes(
         raise LoadError(str(err.msg or err), source=source, position=position) from err
     except (OSError, ValueError) as err:
         raise LoadError(str(err), source=source) from err
+
+
+#: What a fetched document may be, best first (the Accept header of `fetch_rdf`).
+_ACCEPT = (
+    "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.8, "
+    "application/ld+json;q=0.7, application/trig;q=0.5, application/n-quads;q=0.5"
+)
+
+
+def fetch_rdf(
+    url: str,
+    *,
+    graph: ox.NamedNode | ox.DefaultGraph,
+    max_bytes: int,
+    timeout_s: float,
+) -> list[ox.Quad]:
+    """The quads of the RDF document at ``url`` (for an allow-listed ``LOAD``), into ``graph``.
+
+    Redirects are not followed (they could lead off the allow list); the body is read up to
+    ``max_bytes``; the format comes from the Content-Type, else from the URL's extension.
+    """
+    import httpx
+
+    chunks: list[bytes] = []
+    try:
+        with (
+            httpx.Client(timeout=timeout_s, follow_redirects=False) as client,
+            client.stream("GET", url, headers={"Accept": _ACCEPT}) as response,
+        ):
+            if response.status_code != 200:
+                raise LoadError(f"the server answered {response.status_code}", source=url)
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise LoadError(f"the document is larger than {max_bytes} bytes", source=url)
+                chunks.append(chunk)
+            content_type = response.headers.get("content-type", "")
+    except httpx.HTTPError as err:
+        raise LoadError(f"cannot fetch the document: {err}", source=url) from err
+    media = content_type.split(";")[0].strip().lower()
+    fmt = ox.RdfFormat.from_media_type(media) if media else None
+    if fmt is None:
+        try:
+            fmt = format_for_path(url.split("?")[0].split("#")[0])
+        except FormatError as err:
+            raise LoadError(
+                f"cannot tell the RDF format of the document (Content-Type {media or 'none'})",
+                source=url,
+            ) from err
+    return parse_bytes(b"".join(chunks), fmt, graph=graph, base_iri=url, source=url)
 
 
 def load(
@@ -227,6 +287,9 @@ def _bulk(
     # (into an existing graph, or a dataset file with graphs of its own) must first parse
     # completely, before anything is written.
     fresh = [_is_fresh(store, s) for s in sources]
+    for index, source in enumerate(sources):
+        if fresh[index]:
+            check_complete(source)  # the others are checked by the parse below
     counts: dict[int, int] = {}
     for index, source in enumerate(sources):
         if not fresh[index]:
@@ -286,13 +349,16 @@ def restore(
     source: Source,
     *,
     replace: bool = False,
+    allow_empty: bool = False,
     progress: Progress | None = None,
     bulk_threshold: int = BULK_THRESHOLD,
 ) -> int:
     """Restore a whole-dataset dump (N-Quads or TriG); returns the number of quads.
 
     The dump is parsed completely before the store is touched, so a broken dump changes
-    nothing. A store that holds data is refused unless ``replace`` is true.
+    nothing. A store that holds data is refused unless ``replace`` is true, and a dump without
+    a single quad does not replace one unless ``allow_empty`` is true (an empty file is far
+    more often a failed export than a wish to empty the store).
     """
     if not source.format.supports_datasets:
         raise ConfigError(
@@ -310,6 +376,12 @@ def restore(
         store.bulk_load(source.path, source.format)
         return count
     quads = parse_file(source, progress)
+    if not quads and not allow_empty and not store.is_empty():
+        raise LoadError(
+            "the dump holds no quads; restoring it would empty the store",
+            source=source.path,
+            hint="check the dump; to empty the store on purpose, pass --allow-empty",
+        )
     store.clear()
     store.add_quads(quads)
     return len(quads)

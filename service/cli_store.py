@@ -180,13 +180,19 @@ def restore(
     replace: Annotated[
         bool, typer.Option("--replace", help="replace a store that holds data")
     ] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="with --replace: let a dump without quads empty it"),
+    ] = False,
 ) -> None:
     """Restore a dump into the store (refuses a store that holds data unless --replace)."""
     with opened() as store:
         sources = run(lambda: loading.plan([dump]))
         with progress_bar(sources[0].size, "restoring") as advance:
             count = run(
-                lambda: loading.restore(store, sources[0], replace=replace, progress=advance)
+                lambda: loading.restore(
+                    store, sources[0], replace=replace, allow_empty=allow_empty, progress=advance
+                )
             )
         out.print(f"restored {count} quads from {dump}")
 

@@ -47,6 +47,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ValidatorDep = Annotated[ShapesValidator | None, Depends(get_validator)]
 Default = Annotated[str | None, Query(description="present (``?default``): the default graph")]
 Graph = Annotated[str | None, Query(description="the IRI of a named graph")]
+AllowEmpty = Annotated[
+    str | None,
+    Query(
+        alias="allow-empty",
+        description="PUT only: true lets a body without triples empty a graph that holds data "
+        "(refused otherwise, as a likely mistake)",
+    ),
+]
 ALLOW = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 CHUNK = 64 * 1024
 
@@ -157,6 +165,7 @@ def _parse(request: Request, body: bytes, target: GraphName | None) -> list[ox.Q
         base = str(request.url.replace(query=None, fragment=None))
     graph = target if isinstance(target, ox.NamedNode | ox.DefaultGraph) else None
     quads = parse_bytes(body, fmt, graph=graph, base_iri=base)
+    negotiation.check_json_ld(request.headers.get("content-type"), body)
     if target is not None:
         stray = next((q for q in quads if q.graph_name != target), None)
         if stray is not None:
@@ -166,6 +175,26 @@ def _parse(request: Request, body: bytes, target: GraphName | None) -> list[ox.Q
                 hint="send a dataset (TriG, N-Quads) to /store without ?graph, with POST",
             )
     return quads
+
+
+def _flag(request: Request, name: str) -> bool:
+    """Whether the URL sets the boolean parameter ``name`` (``true``/``1``; 400 otherwise)."""
+    value = Params.read(request.url.query).one(name)
+    if value is None:
+        return False
+    if value.strip().lower() in ("true", "1", "yes"):
+        return True
+    if value.strip().lower() in ("false", "0", "no"):
+        return False
+    raise RequestError(
+        f"{name}={value!r} is not a boolean", hint=f"use {name}=true or leave it out"
+    )
+
+
+def _holds_data(store: Store, target: GraphName) -> bool:
+    if isinstance(target, ox.DefaultGraph):
+        return bool(store.query("ASK { ?s ?p ?o }"))
+    return bool(store.query("ASK { GRAPH ?g { ?s ?p ?o } }", bindings={"g": target}))
 
 
 def _created(target: GraphName, request: Request) -> dict[str, str]:
@@ -190,8 +219,10 @@ async def store_put(
     validator: ValidatorDep,
     default: Default = None,
     graph: Graph = None,
+    allow_empty: AllowEmpty = None,
 ) -> Response:
-    """Replace the graph named by ``?default`` or ``?graph=IRI`` with the body."""
+    """Replace the graph named by ``?default`` or ``?graph=IRI`` with the body. A body
+    without triples does not empty a graph that holds data unless ``allow-empty=true``."""
     target = target_of(request.url.query)
     if target is None:
         raise RequestError(
@@ -200,11 +231,19 @@ async def store_put(
         )
     body = await read_body(request, settings.max_body_bytes)
     lock = request.app.state.write_lock
+    empty_ok = _flag(request, "allow-empty")
 
     def write() -> bool:
         quads = _parse(request, body, target)
         with lock:
             created = isinstance(target, ox.NamedNode) and not store.has_graph(target)
+            if not quads and not empty_ok and not created and _holds_data(store, target):
+                raise RequestError(
+                    f"the body holds no triples; replacing the {_label(target)} with it would "
+                    "empty the graph",
+                    hint="check the body; to empty the graph on purpose, send "
+                    "?allow-empty=true with the PUT, or DELETE the graph",
+                )
             if validator is not None:
                 check_write(store, validator, added=quads, replaced=[target])
             store.replace_graph(target, quads)

@@ -12,6 +12,7 @@ A ``format`` (or Fuseki's ``output``) parameter overrides the Accept header: a s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -247,3 +248,32 @@ def body_format(content_type: str | None, *, datasets: bool = True) -> ox.RdfFor
             hint=f"send RDF as one of {accepted} and say so in Content-Type",
         )
     return rdf
+
+
+def has_context(document: bytes) -> bool:
+    """Whether a JSON document carries a JSON-LD ``@context`` (at its top, or in one of the
+    objects of a top-level array).
+
+    >>> has_context(b'{"@context": {"e": "http://e.org/"}, "@id": "e:a"}'), has_context(b'{"a": 1}')
+    (True, False)
+    """
+    try:
+        value = json.loads(document)
+    except (ValueError, RecursionError):
+        return False
+    items = value if isinstance(value, list) else [value]
+    return any(isinstance(item, dict) and "@context" in item for item in items)
+
+
+def check_json_ld(content_type: str | None, body: bytes) -> None:
+    """Refuse a body sent as plain ``application/json`` that is not JSON-LD.
+
+    JSON without an ``@context`` yields no triples (or only those written with full IRIs as
+    keys), so writing it would silently empty a graph; ``application/ld+json`` is taken as
+    the client's word that the document is JSON-LD.
+    """
+    if media_type(content_type) == "application/json" and not has_context(body):
+        raise UnsupportedMediaType(
+            "the body is plain JSON (application/json without an @context), not JSON-LD",
+            hint="add an @context, or send JSON-LD as application/ld+json",
+        )

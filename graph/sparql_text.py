@@ -3,8 +3,8 @@
 The SPARQL protocol needs a few facts about a request that the engine does not expose without
 running it: whether a query names its own dataset (``FROM``), whether an update has ``USING``
 or ``WITH``, which remote endpoints ``SERVICE`` and ``LOAD`` would contact (pyoxigraph really
-performs that HTTP, so it has to be refused *before* execution), and what ``INSERT DATA`` and
-``DELETE DATA`` would write (to validate it). A small tokenizer answers these; text inside
+performs that HTTP, so it has to be refused *before* execution), and where an update's operations
+begin and end (`kringloop.graph.update_plan`). A small tokenizer answers these; text inside
 string literals, IRIs and comments is never mistaken for a keyword.
 
 >>> has_dataset_clause('SELECT * WHERE { ?s ?p "FROM" } # FROM <x>')
@@ -286,58 +286,3 @@ def add_using(update: str, default_graphs: Sequence[str], named_graphs: Sequence
         index += 1
     out.append(update[cursor:])
     return "".join(out)
-
-
-def data_operations(update: str, kind: str) -> str | None:
-    """An update that performs only the ``INSERT DATA`` (``kind="INSERT"``) or ``DELETE DATA``
-    (``kind="DELETE"``, rewritten as ``INSERT DATA``) operations of ``update``, or None if it
-    has none. Run on an empty scratch store, it yields the quads those operations name.
-
-    Everything else is blanked out, keeping every line and column in place, so a syntax error
-    reported for this text points at the same place in ``update``.
-
-    >>> data_operations("PREFIX e: <http://e.org/> DELETE DATA { e:a e:p 1 } ; "
-    ...                 "INSERT DATA { e:a e:p 2 }", "DELETE")
-    'PREFIX e: <http://e.org/> INSERT DATA { e:a e:p 1 } ;                           '
-    """
-    toks = tokens(update)
-    keep: list[tuple[int, int, str | None]] = []  # (start, end, replacement of the first word)
-    index = 0
-    found = False
-    open_operation = False
-    while index < len(toks):
-        token = toks[index]
-        word = token.keyword
-        if word in ("PREFIX", "BASE"):
-            size = 3 if word == "PREFIX" else 2
-            if index + size - 1 < len(toks):
-                keep.append((token.start, toks[index + size - 1].end, None))
-            index += size
-            continue
-        if (
-            word in ("INSERT", "DELETE")
-            and index + 2 < len(toks)
-            and toks[index + 1].keyword == "DATA"
-            and toks[index + 2].text == "{"
-        ):
-            end = _group_end(toks, index + 2)
-            if word == kind:
-                keep.append((token.start, toks[end].end, "INSERT"))
-                found = open_operation = True
-            index = end + 1
-            continue
-        if token.kind == "punct" and token.text == "{":
-            index = _group_end(toks, index) + 1
-            continue
-        if token.kind == "punct" and token.text == ";" and open_operation:
-            keep.append((token.start, token.end, None))
-            open_operation = False
-        index += 1
-    if not found:
-        return None
-    chars = [c if c == "\n" else " " for c in update]
-    for start, end, first_word in keep:
-        chars[start:end] = update[start:end]
-        if first_word is not None:
-            chars[start : start + len(first_word)] = first_word
-    return "".join(chars)

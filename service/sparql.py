@@ -19,19 +19,15 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from kringloop.graph import Store
-from kringloop.graph.errors import LimitExceeded, QuerySyntaxError, QueryTimeout
 from kringloop.graph.execution import (
     Runner,
-    Solutions,
     Triples,
     Written,
-    query_job,
     write_triples,
     written_job,
 )
-from kringloop.graph.update_probe import where_queries
 from kringloop.graph.validate import ShapesValidator
-from kringloop.graph.writes import check_write, update_changes
+from kringloop.graph.writes import check_write, fetcher, prepare_update, trial_in
 from kringloop.service import negotiation, protocol
 from kringloop.service.auth import bearer, check_writer
 from kringloop.service.deps import get_settings, get_store, get_validator, run_read
@@ -98,7 +94,7 @@ _UPDATE_DOC: dict[int | str, dict[str, Any]] = {
     204: {"description": "update done"},
     401: {"description": "update without the bearer token"},
     403: {"description": "wrong token, or the service is read-only"},
-    422: {"description": "INSERT DATA / DELETE DATA that leaves data not conforming to the shapes"},
+    422: {"description": "an update that would leave data not conforming to the shapes"},
     504: {"description": "the update's WHERE part ran over the time limit; nothing changed"},
 }
 
@@ -215,37 +211,27 @@ async def answer_query(
     return Response(answer.body, media_type=chosen.media_type, headers={"Vary": "Accept"})
 
 
-def apply_update(store: Store, update: str, validator: ShapesValidator | None) -> None:
-    """Validate what the update writes (its INSERT DATA / DELETE DATA), then run it as one
-    transaction; nothing changes when either step fails."""
+def apply_update(
+    store: Store,
+    update: str,
+    *,
+    runner: Runner,
+    validator: ShapesValidator | None,
+    settings: Settings,
+) -> None:
+    """Work out what the update adds and removes (its ``WHERE`` parts tried where queries
+    run, within the limits), check that against the shapes, then run it as one transaction;
+    nothing changes when any step fails (`kringloop.graph.writes.prepare_update`)."""
+    planned = prepare_update(
+        store,
+        update,
+        trial=trial_in(runner),
+        fetch=fetcher(max_bytes=settings.max_body_bytes, timeout_s=settings.query_timeout_s),
+        changes=validator is not None,
+    )
     if validator is not None:
-        change = update_changes(update)
-        check_write(store, validator, added=change.added, removed=change.removed)
-    store.update(update)
-
-
-def try_where(runner: Runner, update: str) -> None:
-    """Run the ``WHERE`` parts of ``update`` as counting queries within the query limits
-    (`kringloop.graph.update_probe`): refuse the update when one is too slow or too large."""
-    for probe in where_queries(update):
-        try:
-            counted = runner.call(query_job, probe, 1)
-        except QueryTimeout as err:
-            raise QueryTimeout(
-                f"the update's WHERE part did not finish within {runner.timeout_s:g} s in a "
-                "trial run; the update was refused and nothing was changed",
-                hint="make the WHERE part more selective, or run it in smaller steps",
-            ) from err
-        except QuerySyntaxError:
-            return  # the update itself reports its syntax error, with its own positions
-        if isinstance(counted, Solutions) and counted.rows and counted.rows[0][0] is not None:
-            solutions = int(str(getattr(counted.rows[0][0], "value", 0)))
-            if solutions > runner.max_rows:
-                raise LimitExceeded(
-                    f"the update's WHERE part has {solutions} solutions, more than the "
-                    f"service's limit of {runner.max_rows}; nothing was changed",
-                    hint="run it in smaller steps (narrow the WHERE part)",
-                )
+        check_write(store, validator, added=planned.change.added, removed=planned.change.removed)
+    store.update(planned.text)
 
 
 async def answer_update(
@@ -265,8 +251,7 @@ async def answer_update(
 
     def job() -> None:
         with lock:
-            try_where(runner, text)
-            apply_update(store, text, validator)
+            apply_update(store, text, runner=runner, validator=validator, settings=settings)
 
     started = time.perf_counter()
     try:

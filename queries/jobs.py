@@ -13,13 +13,15 @@ from kringloop.queries import loops, matchmaker
 from kringloop.queries.request import MatchRequest
 
 
-def match_job(store: Store, deadline: Deadline, request: MatchRequest) -> matchmaker.MatchResult:
+def match_job(
+    store: Store, deadline: Deadline, request: MatchRequest, max_partners: int = 6
+) -> matchmaker.MatchResult:
     """The whole match for ``request`` (its stage queries run one after another)."""
     deadline.check()
-    return matchmaker.match(store, request)
+    return matchmaker.match(store, request, max_partners=max_partners)
 
 
-def census_job(store: Store, deadline: Deadline) -> loops.Census:
-    """The loop census (closed and open loops, gaps, bottlenecks)."""
+def census_job(store: Store, deadline: Deadline, max_partners: int = 6) -> loops.Census:
+    """The loop census (closed, promised and open loops, gaps, bottlenecks)."""
     deadline.check()
-    return loops.census(store)
+    return loops.census(store, max_partners=max_partners)

@@ -1,45 +1,54 @@
-"""Loop census and gap analysis over the whole graph.
+"""Loop census and gap analysis over the whole graph, from the one loop judgement.
 
-For every supply offer: does some processor whose service radius covers the supplier's area
-accept the product (or its materials), and does a chain of flows lead from that processor back
-to the supplier? Closed loops are counted per category and region with their partners; open
-ones become gaps that name the missing role. Bottlenecks are the processors many loops depend
-on, and those that are the only one closing loops of a category in a region.
+For every supply offer on the market today (internal surplus aside), the verdict of
+`kringloop.queries.loop.judge` at the offer's own site — the place of use the census assumes —,
+for today, within
+`DEFAULT_RADIUS_KM`, with no quantity: closed, promised or open. The census counts them per
+category (product type) and region; each offer that does not close is one gap line naming the
+offer and its supplier, the missing role and the nearest organisations that would close it.
+Needs without a closed loop within their distance and processors whose flows lead nowhere are
+gaps too. Bottlenecks are the partners many loops depend on, and those that are the only one
+closing the loops of a category in a region.
 
-Built for scale: a few whole-graph queries (loop_world), then short forward searches from
-each processing organisation in the flow graph, never a search over all cycles; processors in
-reach are found through distance indexes (loop_index) instead of comparing every offer with
-every processor.
+`/loops`, `/loops/gaps`, `kringloop loops|gaps` and `/viz/loops` all read this census, so they
+count the same; matchmaking asks the same judgement at the buyer's place.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import pairwise
 
 import networkx as nx
 
 from kringloop.graph.store import Store
-from kringloop.queries.loop_index import Grid
-from kringloop.queries.loop_world import (
-    DEFAULT_RADIUS_KM,
-    UNKNOWN_REGION,
-    Accepting,
-    Offer,
-    Proc,
-    World,
-)
+from kringloop.queries.loop.facts import loop_facts, read_vocabulary
+from kringloop.queries.loop.judge import MAX_PARTNERS, LoopJudge, Use
+from kringloop.queries.loop.kinds import LEASE_MODELS, role_of
+from kringloop.queries.loop.records import ProcessingRecord, Site, SupplyRecord, Window
+from kringloop.queries.loop.verdict import Verdict
+from kringloop.queries.needs import Need, read_needs
 from kringloop.queries.resolve import distance_km
 
-ID = "https://w3id.org/kringloop/id/"
-LEASE_MODELS = {ID + "business-model/lease", ID + "business-model/product-as-a-service"}
-__all__ = ["DEFAULT_RADIUS_KM", "Bottleneck", "CategoryRegion", "Census", "Gap", "Loop", "census"]
+DEFAULT_RADIUS_KM = 50.0
+UNKNOWN_REGION = "(unknown region)"
+__all__ = [
+    "DEFAULT_RADIUS_KM",
+    "Bottleneck",
+    "CategoryRegion",
+    "Census",
+    "Gap",
+    "Loop",
+    "census",
+]
 
 
 @dataclass(frozen=True)
 class Loop:
-    """A closed loop: supplier → (buyers) → processor → … → supplier."""
+    """A closed loop: supplier → buyer → processor → … → supplier."""
 
     category: str
     region: str
@@ -47,11 +56,24 @@ class Loop:
     supplier: str
     processor: str
     path: tuple[str, ...]
+    partners: int
+    strategy: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An organisation that would close a gap if it were in reach."""
+
+    organisation: str
+    label: str
+    role: str
+    distance_km: float
+    radius_km: float | None
 
 
 @dataclass(frozen=True)
 class Gap:
-    """A loop that cannot close, and what is missing."""
+    """A loop that does not close, and what is missing."""
 
     kind: str  # supply | need | processor
     category: str
@@ -60,7 +82,12 @@ class Gap:
     label: str
     missing_role: str
     reason: str
+    status: str = "open"  # open | promised (supply gaps)
     lease: bool = False
+    supplier: str | None = None
+    supplier_label: str | None = None
+    candidates: tuple[Candidate, ...] = ()
+    change: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +97,7 @@ class CategoryRegion:
     region: str
     region_label: str
     closed: int
+    promised: int
     open: int
     partners: tuple[str, ...]
 
@@ -92,127 +120,131 @@ class Census:
     gaps: list[Gap] = field(default_factory=list)
     bottlenecks: list[Bottleneck] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    #: the verdict of every supply offer judged, by offer IRI, and the site it was judged at
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    sites: dict[str, Site] = field(default_factory=dict)
 
     def closed_count(self) -> int:
         return len(self.loops)
 
-
-def _best_way(world: World, offer: Offer, radius_km: float) -> tuple[Proc, list[str]] | None:
-    """The processor within reach whose way back is shortest (then the first by offer), and
-    that way: the same answer as trying every processor in reach, found by looking only at
-    processors that reach the supplier through flows and at the first in reach of those that
-    lead back to a producer."""
-    acc = world.accepting(offer.product)
-    if not acc.procs:
-        return None
-    lat, long = offer.lat, offer.long
-    best: tuple[int, str, int] | None = None
-    closing, points = world.closing(offer.product)
-    first = points.first(lat, long, cap=radius_km)
-    if first is not None:
-        i = closing[first]
-        way = world.producer_way(acc.procs[i].organisation, offer.product)
-        assert way is not None
-        best = (way[0], acc.procs[i].offer, i)
-    for org, depth in world.reached_by(offer.supplier):
-        for i in acc.by_organisation.get(org, ()):
-            p = acc.procs[i]
-            if distance_km(lat, long, p.lat, p.long) > min(p.radius, radius_km):
-                continue
-            way = world.producer_way(org, offer.product)
-            length = min(depth + 1, way[0]) if way is not None else depth + 1
-            if best is None or (length, p.offer) < best[:2]:
-                best = (length, p.offer, i)
-    if best is None:
-        return None
-    p = acc.procs[best[2]]
-    path = world.way_back(p.organisation, offer.supplier, offer.product)
-    assert path is not None and len(path) == best[0]
-    return p, path
+    def count(self, status: str) -> int:
+        return sum(1 for v in self.verdicts.values() if v.status == status)
 
 
-def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
-    """Closed loops and gaps over the whole graph (see the module description).
+@dataclass(frozen=True)
+class _Judged:
+    offer: SupplyRecord
+    site: Site
+    verdict: Verdict
 
-    A processor closes a loop where it serves (its service radius) and no farther than
-    ``radius_km`` from the supplier: loops are local.
-    """
-    world = World(store)
-    result = Census(labels=world.labels)
-    closed_cells: Counter[tuple[str, str]] = Counter()
-    open_cells: Counter[tuple[str, str]] = Counter()
+    @property
+    def region(self) -> str:
+        return self.site.region or UNKNOWN_REGION
+
+
+def _judge_offer(
+    judge: LoopJudge, offer: SupplyRecord, day: date, radius_km: float
+) -> _Judged | None:
+    """The offer judged at each of its sites; the best verdict (closed before promised before
+    open; then the first site by IRI)."""
+    best: _Judged | None = None
+    for site in sorted(offer.sites, key=lambda s: s.iri):
+        use = Use(site.lat, site.long, day, day, radius_km)
+        verdict = judge.verdict(offer, use)
+        if best is None or verdict.tier < best.verdict.tier:
+            best = _Judged(offer, site, verdict)
+    return best
+
+
+def census(
+    store: Store,
+    *,
+    radius_km: float = DEFAULT_RADIUS_KM,
+    today: date | None = None,
+    max_partners: int = MAX_PARTNERS,
+    categories: Collection[str] | None = None,
+    region: str | None = None,
+) -> Census:
+    """Closed, promised and open loops, gaps and bottlenecks (see the module description);
+    ``categories`` (product-type IRIs) and ``region`` (a region IRI) narrow what is counted."""
+    day = today or date.today()
+    vocab = read_vocabulary(store)
+    types = sorted(vocab.product_types if categories is None else categories)
+    facts = loop_facts(store, types)
+    judge = LoopJudge(facts, max_partners=max_partners)
+    result = Census(labels={**vocab.labels, **facts.labels})
+    judged = []
+    for offer in facts.supply:
+        if offer.internal or not offer.valid.holds(day):  # not on the market today
+            continue
+        found = _judge_offer(judge, offer, day, radius_km)
+        if found is not None and (region is None or found.region == region):
+            judged.append(found)
+            result.verdicts[offer.offer] = found.verdict
+            result.sites[offer.offer] = found.site
+    _count(result, judged)
+    result.gaps += _supply_gaps(judged, facts.label)
+    result.gaps += _need_gaps(store, judge, judged, day, types, region)
+    result.gaps += _processor_gaps(judge, facts.processing, day, radius_km, region)
+    return result
+
+
+def _count(result: Census, judged: list[_Judged]) -> None:
+    cells: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     partners: dict[tuple[str, str], set[str]] = defaultdict(set)
     depends: Counter[str] = Counter()
-    closers_of_cell: dict[tuple[str, str], set[str]] = defaultdict(set)
-    origins: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    loop_edges: set[tuple[str, str]] = set()
-    for row in world.supply:
-        offer, supplier, product, region = row.offer, row.supplier, row.product, row.region
-        cell = (product, region)
-        found = _best_way(world, row, radius_km)
-        if found is not None:
-            p, way = found
-            closing = (supplier, "buyer", *way) + (() if way[-1] == supplier else (supplier,))
-            result.loops.append(Loop(product, region, offer, supplier, p.organisation, closing))
-            closed_cells[cell] += 1
-            partners[cell].update({supplier, *way})
-            for org in set(way) - {supplier}:
-                depends[org] += 1
-            closers_of_cell[cell].add(p.organisation)
-            ring = [supplier, *way, supplier]
-            loop_edges.update(pairwise(ring))
-            origins[product].append((row.lat, row.long))
-        elif row.take_back:
-            result.loops.append(
-                Loop(product, region, offer, supplier, supplier, (supplier, "buyer", supplier))
+    closers: dict[tuple[str, str], set[str]] = defaultdict(set)
+    edges: set[tuple[str, str]] = set()
+    for j in sorted(judged, key=lambda j: j.offer.offer):
+        cell = (j.offer.product_type, j.region)
+        cells[cell][j.verdict.status] += 1
+        if not j.verdict.closed:
+            continue
+        supplier, way = j.offer.supplier, j.verdict.path
+        closing = (supplier, "buyer", *way) + (() if way[-1] == supplier else (supplier,))
+        result.loops.append(
+            Loop(
+                j.offer.product_type,
+                j.region,
+                j.offer.offer,
+                supplier,
+                j.verdict.processor or supplier,
+                closing,
+                j.verdict.partners or 0,
+                j.verdict.strategy,
             )
-            closed_cells[cell] += 1
-            partners[cell].add(supplier)
-            origins[product].append((row.lat, row.long))
-        else:
-            open_cells[cell] += 1
-            role, reason = _missing(world, product, row.lat, row.long, radius_km)
-            result.gaps.append(
-                Gap(
-                    "supply",
-                    product,
-                    region,
-                    offer,
-                    world.labels.get(supplier, supplier),
-                    role,
-                    reason,
-                    lease=row.model in LEASE_MODELS,
-                )
-            )
-    result.gaps += _need_gaps(world, origins)
-    result.gaps += _processor_gaps(world)
-    cells = set(closed_cells) | set(open_cells)
+        )
+        partners[cell].update({supplier, *way})
+        for org in set(way) - {supplier}:
+            depends[org] += 1
+        closers[cell].add(j.verdict.processor or supplier)
+        edges.update(pairwise([supplier, *way, supplier]))
+    labels = result.labels
     result.cells = [
         CategoryRegion(
             category=c,
-            category_label=world.labels.get(c, c.rsplit("/", 1)[-1]),
+            category_label=labels.get(c, c.rsplit("/", 1)[-1]),
             region=r,
-            region_label=world.labels.get(r, r.rsplit("/", 1)[-1]),
-            closed=closed_cells[(c, r)],
-            open=open_cells[(c, r)],
+            region_label=labels.get(r, r.rsplit("/", 1)[-1]),
+            closed=n["closed"],
+            promised=n["promised"],
+            open=n["open"],
             partners=tuple(sorted(partners[(c, r)])),
         )
-        for c, r in sorted(cells)
+        for (c, r), n in sorted(cells.items())
     ]
-    loop_graph: nx.Graph = nx.Graph()
-    loop_graph.add_edges_from(sorted(loop_edges))
-    articulation = (
-        set(nx.articulation_points(loop_graph)) if loop_graph.number_of_nodes() else set()
-    )
+    graph: nx.Graph = nx.Graph()
+    graph.add_edges_from(sorted((a, b) for a, b in edges if a != b))
+    articulation = set(nx.articulation_points(graph)) if graph.number_of_nodes() else set()
     sole: dict[str, list[str]] = defaultdict(list)
-    for (c, r), orgs in closers_of_cell.items():
+    for (c, r), orgs in closers.items():
         if len(orgs) == 1:
-            sole[next(iter(orgs))].append(f"{world.labels.get(c, c)} in {world.labels.get(r, r)}")
+            sole[next(iter(orgs))].append(f"{labels.get(c, c)} in {labels.get(r, r)}")
     ranked = sorted(depends.items(), key=lambda kv: (-kv[1], kv[0]))
     result.bottlenecks = [
         Bottleneck(
             org,
-            world.labels.get(org, org),
+            labels.get(org, org),
             n,
             tuple(sorted(sole.get(org, []))),
             org in articulation,
@@ -220,99 +252,131 @@ def census(store: Store, *, radius_km: float = DEFAULT_RADIUS_KM) -> Census:
         for org, n in ranked
         if sole.get(org) or org in articulation or n >= 2
     ]
-    return result
 
 
-def _missing(world: World, product: str, lat: float, long: float, limit: float) -> tuple[str, str]:
-    """The role a loop lacks and why. Processors of the product itself count before those
-    that only take one of its materials."""
-    label = world.labels.get(product, product.rsplit("/", 1)[-1])
-    acc: Accepting = world.accepting(product)
-    direct = acc.direct_points.first(lat, long, cap=limit)
-    if direct is not None:
-        p = acc.procs[acc.direct[direct]]
-        return "producer", (
-            f"{p.label} ({p.role}) takes {label} back but no flow leads back to the supplier"
-        )
-    first = acc.everywhere.first(lat, long, cap=limit)
-    only_material = (
-        f"; only {acc.procs[first].label} ({acc.procs[first].role}) takes one of its materials"
-        if first is not None
-        else ""
-    )
-    if acc.procs:
-        if acc.direct:
-            at = acc.direct_points.nearest(lat, long)
-            nearest = acc.procs[acc.direct[at]] if at is not None else None
-        else:
-            at = acc.everywhere.nearest(lat, long)
-            nearest = acc.procs[at] if at is not None else None
-        assert nearest is not None
-        km = distance_km(lat, long, nearest.lat, nearest.long)
-        return nearest.role, (
-            f"no {nearest.role} for {label} within reach (nearest {nearest.label} at {km:.0f} km, "
-            f"serves {nearest.radius:.0f} km){only_material}"
-        )
-    materials = ", ".join(
-        sorted(world.labels.get(m, m.rsplit("/", 1)[-1]) for m in world.materials.get(product, ()))
-    )
-    what = f"{label} or its materials ({materials})" if materials else label
-    return "recycler", f"no collector, refurbisher or recycler accepts {what} anywhere"
-
-
-def _need_gaps(world: World, origins: dict[str, list[tuple[float, float]]]) -> list[Gap]:
-    """Needs for which no closed loop of their product type starts within their distance."""
-    starts = {product: Grid(at, cell=0.2) for product, at in origins.items()}
-    open_needs = []
-    for need in world.needs:
-        grid = starts.get(need.product)
-        if grid is None or not grid.any_within(need.lat, need.long, need.max_km):
-            open_needs.append(need)
-    names = [n.need for n in open_needs]
-    buyers = world.buyers(names) if names else {}
-    unplaced = [n.need for n in open_needs if n.region is None]
-    sites = world.buyer_sites(unplaced) if unplaced else {}
+def _supply_gaps(judged: list[_Judged], label: Callable[[str], str]) -> list[Gap]:
+    """One line per offer whose loop does not close."""
     gaps = []
-    for need in open_needs:
-        _, buyer_label = buyers.get(need.need, ("", ""))
-        region = need.region or sites.get(need.need, (0.0, 0.0, None))[2] or UNKNOWN_REGION
-        role, reason = _missing(world, need.product, need.lat, need.long, need.max_km)
-        label = world.labels.get(need.product, need.product.rsplit("/", 1)[-1])
+    for j in sorted(judged, key=lambda j: j.offer.offer):
+        v = j.verdict
+        if v.closed:
+            continue
         gaps.append(
             Gap(
-                "need",
-                need.product,
-                region,
-                need.need,
-                buyer_label,
-                role,
-                f"no closed loop for {label} within {need.max_km:.0f} km: {reason}",
+                "supply",
+                j.offer.product_type,
+                j.region,
+                j.offer.offer,
+                j.offer.label,
+                v.missing_role or "producer",
+                v.reason.text if v.reason is not None else "",
+                status=v.status,
+                lease=j.offer.model in LEASE_MODELS,
+                supplier=j.offer.supplier,
+                supplier_label=label(j.offer.supplier),
+                candidates=tuple(
+                    Candidate(c.organisation, c.label, c.role, round(c.distance_km, 1), c.radius_km)
+                    for c in v.closers
+                ),
+                change=v.change.text if v.change is not None else None,
             )
         )
     return gaps
 
 
-def _processor_gaps(world: World) -> list[Gap]:
-    """Processors from which no flow leads anywhere: what they take back goes nowhere known."""
+def _need_gaps(
+    store: Store,
+    judge: LoopJudge,
+    judged: list[_Judged],
+    day: date,
+    types: Collection[str],
+    region: str | None,
+) -> list[Gap]:
+    """Needs for which no closed loop of their product type starts within their distance."""
+    origins: dict[str, list[Site]] = defaultdict(list)
+    for j in judged:
+        if j.verdict.closed:
+            origins[j.offer.product_type].append(j.site)
+    wanted = set(types)
+    gaps = []
+    for need in read_needs(store, judge.facts.vocabulary):
+        if need.product not in wanted or (region is not None and need.region != region):
+            continue
+        if any(
+            distance_km(need.lat, need.long, s.lat, s.long) <= need.max_km
+            for s in origins.get(need.product, ())
+        ):
+            continue
+        gaps.append(_need_gap(judge, need, day))
+    return gaps
+
+
+def _need_gap(judge: LoopJudge, need: Need, day: date) -> Gap:
+    label = judge.facts.label(need.product)
+    use = Use(need.lat, need.long, day, day, need.max_km)
+    # the need's own loop: judged as a supply offer at the need's place would be (what would
+    # take its product back there)
+    probe = SupplyRecord(
+        offer=need.need, label=need.label, supplier=need.buyer or need.need,
+        product_type=need.product, model="", internal=False,
+        sites=(Site(need.need, need.lat, need.long, None, need.region),), strategy=None,
+        condition=None, available=None, minimum=None, unit_price=None, monthly_fee=None,
+        maintenance=None, end_of_life=None, residual=None, valid=Window(),
+        available_from=None, takes_back=False, delivery_km=None, co2e=None, sourced=False,
+        claims=(),
+    )  # fmt: skip
+    verdict = judge.verdict(probe, use)
+    why = verdict.reason.text if verdict.reason is not None else "no supplier's loop closes there"
+    return Gap(
+        "need",
+        need.product,
+        need.region or UNKNOWN_REGION,
+        need.need,
+        need.buyer_label or need.label,
+        verdict.missing_role or "supplier",
+        f"no closed loop for {label} within {need.max_km:.0f} km: {why}",
+        candidates=tuple(
+            Candidate(c.organisation, c.label, c.role, round(c.distance_km, 1), c.radius_km)
+            for c in verdict.closers
+        ),
+    )
+
+
+def _processor_gaps(
+    judge: LoopJudge,
+    processing: Mapping[str, list[ProcessingRecord]],
+    day: date,
+    radius_km: float,
+    region: str | None,
+) -> list[Gap]:
+    """Processing offers valid today from whose organisation no carrying flow leads anywhere:
+    what they take back goes nowhere the graph knows."""
     gaps = []
     seen: set[str] = set()
-    for product, procs in sorted(world.by_product.items()):
-        # In a fixed order, not the store's row order (servers return rows in different orders).
-        for p in sorted(procs, key=lambda p: (p.organisation, p.role)):
-            if p.organisation in seen:
+    for product in sorted(processing):
+        for q in sorted(processing[product], key=lambda q: (q.organisation, q.offer)):
+            org = q.organisation
+            if org in seen or not q.valid.holds(day) or not q.sites:
                 continue
-            seen.add(p.organisation)
-            if world.adjacency.get(p.organisation):
+            site = min(q.sites, key=lambda s: s.iri)
+            where = site.region or UNKNOWN_REGION
+            if region is not None and where != region:
                 continue
+            use = Use(site.lat, site.long, day, day, radius_km)
+            if len(judge.reached(org, product, use).hops) > 1:
+                continue
+            seen.add(org)
+            name = judge.facts.label(org)
             gaps.append(
                 Gap(
                     "processor",
                     product,
-                    "(any)",
-                    p.organisation,
-                    p.label,
+                    where,
+                    org,
+                    name,
                     "producer",
-                    f"{p.label} ({p.role}) has no return flow to a producer",
+                    f"{name} ({role_of(q.process_class)}) has no flow onward: what it takes back "
+                    "goes nowhere the graph knows",
                 )
             )
     return gaps

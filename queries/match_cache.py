@@ -3,7 +3,7 @@
 Matchmaking reads the same things for every request about a product type: its supply offers
 and processing offers with their coordinates and details, its flows and producers, the claims
 of its offers, the product vocabulary. Only the buyer's place, radius, models and date differ,
-and those filters run in Python over the rows (`kringloop.queries.near`). Reading the rows once
+and those filters run in Python over the records (`kringloop.queries.loop`). Reading the rows once
 and keeping them makes a request cost Python work only: at 1M triples on disk the stage queries
 of one request took 0.6-2 s (every lookup is a RocksDB read), the Python work a few ms.
 

@@ -19,6 +19,7 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 BASE = "https://w3id.org/kringloop/id/match/"
+ROLE = "https://w3id.org/kringloop/id/role/"
 GRAPH = ox.NamedNode("https://w3id.org/kringloop/graph/matches")
 MATCHMAKER = ox.NamedNode("https://w3id.org/kringloop/id/software/matchmaker")
 
@@ -68,12 +69,14 @@ def save(
     w.add(activity, PROV + "used", need)
     w.add(activity, PROV + "endedAtTime", stamp)
     w.add(need, RDF_TYPE, KL + "Need")
-    w.add(need, RDFS_LABEL, f"Request for {request.quantity:g} {result.what['label']}")
+    amount = f"{request.quantity:g} " if request.quantity is not None else ""
+    w.add(need, RDFS_LABEL, f"Request for {amount}{result.what['label']}")
     if request.requester:
         w.add(need, KL + "requestedBy", request.requester)
     if result.what["kind"] == "product" and result.what["concept"]:
         w.add(need, KL + "requestsProductType", result.what["concept"])
-    w.add(need, KL + "quantity", float(request.quantity))
+    if request.quantity is not None:
+        w.add(need, KL + "quantity", float(request.quantity))
     w.add(need, KL + "lat", float(result.where["lat"]))
     w.add(need, KL + "long", float(result.where["long"]))
     w.add(need, KL + "maxDistanceKm", float(request.within_km))
@@ -108,15 +111,20 @@ def save(
         w.add(node, RDF_TYPE, KL + "Chain")
         w.add(node, KL + "forProductType", chain.product_type)
         w.add(node, KL + "isClosed", chain.closed)
+        w.add(node, KL + "loopStatus", chain.status)
         if chain.missing:
             w.add(node, "http://www.w3.org/2000/01/rdf-schema#comment", chain.missing)
+        if chain.verdict.missing_role and not chain.closed:
+            w.add(node, KL + "missingRole", ROLE + chain.verdict.missing_role.replace(" ", "-"))
+        if chain.verdict.partners is not None:
+            w.add(node, KL + "partnerCount", chain.verdict.partners)
         for step in chain.steps:
             s = ox.NamedNode(f"{node.value}/step/{step.index}")
             w.add(node, KL + "hasStep", s)
             w.add(s, RDF_TYPE, KL + "ChainStep")
             w.add(s, KL + "stepIndex", step.index)
             w.add(s, RDFS_LABEL, f"{step.role}: {step.label}")
-            if "://" in step.organisation:
+            if step.organisation is not None and "://" in step.organisation:
                 w.add(s, KL + "stepOrganisation", step.organisation)
             for prop, value in (
                 ("stepOffer", step.offer),
@@ -177,7 +185,11 @@ def load(store: Store, match_id: str) -> dict[str, Any]:
                 "score": float(one(match, "score") or 0),
                 "label": one(match, "label"),
                 "closed": one(node, "isClosed") == "true",
+                "status": one(node, "loopStatus")
+                or ("closed" if one(node, "isClosed") == "true" else "open"),
                 "missing": one(node, "comment"),
+                "missing_role": (one(node, "missingRole") or "").rsplit("/", 1)[-1] or None,
+                "partners": int(one(node, "partnerCount") or 0) or None,
                 "steps": [
                     {
                         k: one(s, k)

@@ -1,43 +1,33 @@
 """The matchmaking pipeline: a buyer's request → ranked, explained closed-loop chains.
 
 1. resolve what, where and the code-list values of the request;
-2. internal reuse first (the requester's own surplus, or the network's when asked);
-3. candidate supply offers: every offer of the fitting product types (one stage query), then
-   the request's distance, business models and date in Python (`kringloop.queries.near`);
-4. chain completion: processors in reach, return flows and producers, one query each;
-5. loop verification in the flow graph (`kringloop.queries.flow_graph`);
-6. scoring, diversity re-rank and explanation; when nothing is left, which filter removed what.
-One query per stage and product type, whatever the number of candidates; what a product type's
-queries return is parsed once and kept while the store cannot change
-(`kringloop.queries.match_cache`), so a request about a type seen before runs no query.
+2. read the loop facts of the fitting product types (`kringloop.queries.loop.facts`: kept
+   while the store cannot change, so a request about a type seen before runs no query);
+3. internal reuse first (the requester's own surplus, or the network's when asked);
+4. for every supply offer, the loop verdict at the buyer's place, for the buyer's period and
+   quantity (`kringloop.queries.loop.judge`: the one judgement the census and the pages use
+   too);
+5. hard filters, scoring, tiers (closed, promised, open), diversity re-rank and explanation;
+   when nothing is left, which filter removed what.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import TypeVar
+from datetime import date, timedelta
 
 import pyoxigraph as ox
 
-from kringloop.graph.binding import Binding
 from kringloop.graph.store import Row, Store, text
-from kringloop.queries import match_cache, near, resolve
-from kringloop.queries.chains import PROCESS_REACH_KM, Processor, WaysBack
-from kringloop.queries.flow_graph import BUYER, FlowGraph, LoopGraph
-from kringloop.queries.offers import (
-    NO_CLAIMS,
-    Claims,
-    SupplyOffer,
-    claims,
-    flow,
-    processing_offer,
-    supply_offer,
-)
+from kringloop.queries import match_cache, resolve
+from kringloop.queries.loop.facts import LoopFacts, loop_facts
+from kringloop.queries.loop.judge import LoopJudge, Use, nearest_site
+from kringloop.queries.loop.kinds import LEASE_MODELS, REFUSE, REUSE
+from kringloop.queries.loop.records import SupplyRecord, day, number
+from kringloop.queries.loop.verdict import Step, Verdict, step_json
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.scoring import (
     FILTERS,
@@ -45,18 +35,15 @@ from kringloop.queries.scoring import (
     Component,
     Need,
     Scored,
-    Step,
     rank,
     tco_per_unit,
 )
 from kringloop.queries.stages import stage
 
-_T = TypeVar("_T")
-#: A supply offer that passed the request's filters, with its squared distance to the buyer.
-Found = tuple[SupplyOffer, float]
 ID = "https://w3id.org/kringloop/id/"
-LEASE_MODELS = {ID + "business-model/lease", ID + "business-model/product-as-a-service"}
 REUSED = {ID + "condition/used", ID + "condition/refurbished", ID + "condition/remanufactured"}
+#: Days in a month, on average, for the end of a period of use.
+MONTH_DAYS = 30.44
 
 
 @dataclass(frozen=True)
@@ -66,6 +53,7 @@ class ChainResult:
     rank: int
     score: float
     base_score: float
+    status: str
     closed: bool
     partial: bool
     missing: str | None
@@ -80,6 +68,39 @@ class ChainResult:
     components: tuple[Component, ...]
     evidence: tuple[str, ...]
     diversity_penalty: float
+    verdict: Verdict
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rank": self.rank,
+            "score": self.score,
+            "base_score": self.base_score,
+            "status": self.status,
+            "closed": self.closed,
+            "partial": self.partial,
+            "missing": self.missing,
+            "offer": self.offer,
+            "supplier": self.supplier,
+            "supplier_label": self.supplier_label,
+            "product_type": self.product_type,
+            "product_label": self.product_label,
+            "business_model": self.business_model,
+            "distance_km": self.distance_km,
+            "steps": [step_json(s) for s in self.steps],
+            "loop": self.verdict.as_json(),
+            "components": [
+                {
+                    "name": c.name,
+                    "raw": c.raw,
+                    "value": c.value,
+                    "weight": c.weight,
+                    "contribution": c.contribution,
+                }
+                for c in self.components
+            ],
+            "evidence": list(self.evidence),
+            "diversity_penalty": self.diversity_penalty,
+        }
 
 
 @dataclass(frozen=True)
@@ -96,9 +117,18 @@ class MatchResult:
     saved: bool = False
     counts: dict[str, int] = field(default_factory=dict)
 
-
-def _iris(values: Sequence[str]) -> list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]:
-    return [ox.NamedNode(v) for v in values]
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "what": self.what,
+            "where": self.where,
+            "internal_reuse": [c.as_json() for c in self.internal_reuse],
+            "chains": [c.as_json() for c in self.chains],
+            "explanation": list(self.explanation),
+            "considered": self.considered,
+            "saved": self.saved,
+            "counts": self.counts,
+        }
 
 
 def request_id(request: MatchRequest) -> str:
@@ -107,13 +137,59 @@ def request_id(request: MatchRequest) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Claims:
+    """The claims of one offer that hold on the first day of use: the best verification
+    score, the schemes, the claims; and the claims that had already ended."""
+
+    verification: float
+    schemes: frozenset[str]
+    claims: tuple[str, ...]
+    expired: tuple[str, ...] = ()
+
+
+NO_CLAIMS = Claims(0.0, frozenset(), ())
+
+
+def claims_of(rows: Sequence[Row], on: date) -> Claims:
+    """The claims of one offer's rows (each row a claim, its scheme, score and end)."""
+    valid: dict[str, tuple[str, float | None]] = {}
+    expired = set()
+    for row in rows:
+        claim = text(row["claim"])
+        until = day(text(row["validUntil"])) if "validUntil" in row else None
+        if until is not None and until < on:
+            expired.add(claim)
+            continue
+        score = number(text(row["score"])) if "score" in row else None
+        scheme = text(row["scheme"])
+        old = valid.get(claim)
+        if old is None or (score or 0.0) > (old[1] or 0.0):
+            valid[claim] = (scheme, score)
+    scores = [s for _, s in valid.values() if s is not None]
+    return Claims(
+        verification=max(scores) if scores else 0.0,
+        schemes=frozenset(scheme for scheme, _ in valid.values()),
+        claims=tuple(sorted(valid)),
+        expired=tuple(sorted(expired - set(valid))),
+    )
+
+
 class Matchmaker:
     """Runs the pipeline for one request against one store."""
 
-    def __init__(self, store: Store, request: MatchRequest, *, today: date | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        request: MatchRequest,
+        *,
+        today: date | None = None,
+        max_partners: int = 6,
+    ) -> None:
         self.store = store
         self.request = request
         self.today = today or date.today()
+        self.max_partners = max_partners
         self.vocab: resolve.Vocabulary = match_cache.once(  # type: ignore[assignment]
             store, "vocabulary", lambda: resolve.load_vocabulary(store)
         )
@@ -126,8 +202,12 @@ class Matchmaker:
             long=request.long,
             requester=request.requester,
         )
-        overrides = {resolve.code_iri("strategy", k): v for k, v in request.rank_overrides.items()}
-        self.overrides = overrides
+        self.overrides = {
+            resolve.code_iri("strategy", k): v for k, v in request.rank_overrides.items()
+        }
+        self.start = request.needed_by or self.today
+        months = request.period_months or 0
+        self.end = self.start + timedelta(days=round(months * MONTH_DAYS))
         self.need = Need(
             quantity=request.quantity,
             within_km=request.within_km,
@@ -143,217 +223,135 @@ class Matchmaker:
             max_r_rank=request.max_r_rank,
             partial=request.partial,
             include_open=request.include_open,
+            rank_by=request.rank_by,
+            today=self.today,
+        )
+        self.use = Use(
+            lat=float(self.where.lat),
+            long=float(self.where.long),
+            start=self.start,
+            end=self.end,
+            within_km=request.within_km,
+            quantity=request.quantity,
+            years=months / 12,
+            partial=request.partial,
+            requester=request.requester,
         )
 
-    # -- stage queries -------------------------------------------------------------------------
+    # -- facts and claims ---------------------------------------------------------------------
 
-    def _select(self, name: str, bindings: Mapping[str, Binding]) -> list[Row]:
-        named = {f"_{key}": value for key, value in bindings.items()}  # parameters are ?_name
-        return self.store.select(stage(name), bindings=named, union_default_graph=True)
+    def facts(self) -> LoopFacts:
+        return loop_facts(self.store, sorted(self.fits))
 
-    def _rows(self, name: str, keys: Sequence[str], *, param: str = "productType") -> list[Row]:
-        """The rows of stage ``name`` for ``keys`` (kept ones while the store cannot change)."""
-        return match_cache.rows_by(
-            self.store,
-            name,
-            param,
-            keys,
-            lambda missing: self._select(name, {param: _iris(missing)}),
-        )
+    def claims(self, offers: Sequence[str]) -> dict[str, Claims]:
+        """The claims of each of ``offers`` that hold on the first day of use (rows kept
+        while the store cannot change)."""
 
-    def _origin(self, max_km: float) -> near.Origin:
-        return near.Origin(float(self.where.lat), float(self.where.long), float(max_km * max_km))
-
-    def supply(self, *, strict: bool) -> list[Found]:
-        """The supply offers that pass the request's distance, models and date (``strict``),
-        or of any distance, model and date; each with its squared distance to the buyer."""
-        origin = self._origin(self.need.within_km if strict else 20000.0)
-        models = self.need.models if strict else frozenset()
-        day = ((self.need.needed_by or self.today) if strict else date(1900, 1, 1)).isoformat()
-        found = []
-        for offer in self._parsed("supply-candidates", sorted(self.fits), supply_offer):
-            km2 = origin.km2_at(offer.lat, offer.long)
-            if not km2 <= origin.max_km2:  # NaN too, as in SPARQL
-                continue
-            if models and offer.model not in models:
-                continue
-            if offer.through is not None and not near.not_before(offer.through, day):
-                continue
-            found.append((offer, km2))
-        return found
-
-    # -- chain completion ---------------------------------------------------------------------
-
-    def _parsed(
-        self, name: str, types: Sequence[str], parse: Callable[[Row], _T | None]
-    ) -> list[_T]:
-        """The rows of stage ``name`` for ``types``, each parsed once (kept while the store
-        cannot change); rows ``parse`` refuses are left out."""
-
-        def read(missing: list[str]) -> dict[str, list[_T]]:
-            found: dict[str, list[_T]] = defaultdict(list)
-            for row in self._select(name, {"productType": _iris(missing)}):
-                item = parse(row)
-                if item is not None:
-                    found[text(row["productType"])].append(item)
-            return found
-
-        return match_cache.per_key(self.store, f"{name}/parsed", sorted(types), read)
-
-    def processors(self, product_types: Sequence[str]) -> list[Processor]:
-        origin = self._origin(PROCESS_REACH_KM)
-        found = {}
-        for offer in self._parsed("processing-candidates", product_types, processing_offer):
-            km2 = origin.km2_at(offer.lat, offer.long)
-            if not km2 <= origin.max_km2:  # NaN too, as in SPARQL
-                continue
-            strategy = offer.strategy
-            proc = Processor(
-                offer=offer.offer,
-                organisation=offer.organisation,
-                label=offer.label,
-                process=offer.process,
-                process_class=offer.process_class,
-                product_type=offer.product_type,
-                material=offer.material,
-                distance_km=km2**0.5,
-                radius_km=offer.radius,
-                strategy=strategy,
-                rank=self.overrides[strategy]
-                if strategy is not None and strategy in self.overrides
-                else offer.rank,
+        def read(missing: list[str]) -> dict[str, list[Row]]:
+            rows = self.store.select(
+                stage("offer-claims"),
+                bindings={"_offer": [ox.NamedNode(o) for o in missing]},
+                union_default_graph=True,
             )
-            found[(proc.offer, proc.product_type, proc.material or "")] = proc
-        return [found[k] for k in sorted(found)]
+            return match_cache.split(rows, "offer")
 
-    def flow_graph(
-        self, product_types: Sequence[str], found: list[Found], procs: list[Processor]
-    ) -> tuple[FlowGraph, dict[str, frozenset[str]]]:
-        types = tuple(sorted(product_types))
-        loop: LoopGraph = match_cache.once(  # type: ignore[assignment]
-            self.store, ("loop-graph", types), lambda: self._loop_graph(types)
-        )
-        labels: dict[str, str] = {}
-        supply: dict[str, str] = {}
-        for s, _ in found:
-            labels[s.supplier] = s.supplier_label
-            supply[s.supplier] = min(s.offer, supply.get(s.supplier, s.offer))
-        take_back: dict[str, str] = {}
-        for p in procs:
-            take_back[p.organisation] = min(p.offer, take_back.get(p.organisation, p.offer))
-        labels.update({p.organisation: p.label for p in procs})
-        graph = FlowGraph(loop, supply=supply, take_back=take_back, labels=labels)
-        producers: dict[str, set[str]] = defaultdict(set)
-        for r in self._rows("producers", types):
-            producers[text(r["productType"])].add(text(r["producer"]))
-        return graph, {k: frozenset(v) for k, v in producers.items()}
-
-    def _loop_graph(self, types: Sequence[str]) -> LoopGraph:
-        labels: dict[str, str] = {}
-        edges = []
-        for edge, named in self._parsed("loop-flows", types, flow):
-            edges.append(edge)
-            labels.update(named)
-        return LoopGraph(edges, labels)
+        found = {}
+        for offer in offers:
+            rows = match_cache.per_key(self.store, "offer-claims", [offer], read)
+            found[offer] = claims_of(rows, self.start) if rows else NO_CLAIMS
+        return found
 
     # -- candidates ---------------------------------------------------------------------------
 
-    def candidates(self, found: list[Found]) -> list[Candidate]:
-        if not found:
-            return []
-        product_types = sorted({s.product_type for s, _ in found})
-        procs = self.processors(product_types)
-        graph, producers = self.flow_graph(product_types, found, procs)
-        claims = self.claims(sorted({s.offer for s, _ in found}))
-        by_type: dict[str, list[Processor]] = defaultdict(list)
-        for p in procs:
-            by_type[p.product_type].append(p)
-        ways = WaysBack(graph, by_type, producers, self.vocab.label, within_km=self.need.within_km)
-        merged: dict[str, Candidate] = {}
-        for offer, km2 in found:
-            c = self.candidate(offer, km2, ways, claims)
+    def candidates(self, facts: LoopFacts, judge: LoopJudge) -> list[Candidate]:
+        offers = [s for s in facts.supply if s.product_type in self.fits]
+        claims = self.claims(sorted({s.offer for s in offers}))
+        found: dict[str, Candidate] = {}
+        for offer in offers:
+            c = self.candidate(offer, facts, judge, claims.get(offer.offer, NO_CLAIMS))
             if c is not None:
-                merged[c.offer] = c  # one chain per offer: the best processor was chosen
-        return [merged[k] for k in sorted(merged)]
+                found[c.offer] = c
+        return [found[k] for k in sorted(found)]
 
-    def claims(self, offers: Sequence[str]) -> dict[str, Claims]:
-        """The claims of each of ``offers`` (parsed once, kept while the store cannot change)."""
-
-        def read(missing: list[str]) -> dict[str, list[Claims]]:
-            rows = self._select("offer-claims", {"offer": _iris(missing)})
-            return {
-                offer: [claims(found)] for offer, found in match_cache.split(rows, "offer").items()
-            }
-
-        kept = match_cache.per_key(self.store, "offer-claims/parsed", offers, read)
-        return {c.offer: c for c in kept}
+    def _internal_allowed(self, s: SupplyRecord) -> bool:
+        own = self.request.requester is not None and s.supplier == self.request.requester
+        return own or self.request.network_surplus
 
     def candidate(
-        self,
-        s: SupplyOffer,
-        km2: float,
-        ways: WaysBack,
-        claims: dict[str, Claims],
+        self, s: SupplyRecord, facts: LoopFacts, judge: LoopJudge, claims: Claims
     ) -> Candidate | None:
-        offer, supplier, product, internal = s.offer, s.supplier, s.product_type, s.internal
-        if internal and supplier != self.request.requester and not self.request.network_surplus:
+        if s.internal and not self._internal_allowed(s):
             return None
-        if product not in self.fits:
+        near = nearest_site(s.sites, self.use.lat, self.use.long)
+        if near is None:
             return None
-        fit = self.fits[product]
-        distance = km2**0.5
-        model, strategy = s.model, s.strategy
-        if strategy is not None and strategy in self.overrides:
-            supply_rank: int | None = self.overrides[strategy]
-        else:
-            supply_rank = s.rank
-        label = s.supplier_label
-        supply_step = Step(
-            1, "supplier", supplier, label, offer=offer, distance_km=round(distance, 1)
+        _site, distance = near
+        fit = self.fits[s.product_type]
+        supply_rank = None
+        if s.strategy is not None:
+            supply_rank = self.overrides.get(s.strategy, judge.ranks.get(s.strategy))
+        own = self.request.requester is not None and s.supplier == self.request.requester
+        buyer = Step(
+            2,
+            "buyer",
+            self.request.requester if self.request.requester else None,
+            "buyer (you)",
         )
-        buyer_step = Step(2, "buyer", self.request.requester or BUYER, "buyer (you)")
-        takes_back = s.takes_back
-        back = ways.get(supplier, product, takes_back=takes_back)
-        closed, steps_after, missing = back.closed, back.steps, back.missing
-        proc_rank, proc_strategy, evidence = back.rank, back.strategy, back.evidence
-        strategies = {x for x in (strategy, proc_strategy) if x}
-        if internal:
-            closed, steps_after, missing = True, (), None
-            ranks = [0 if supplier == self.request.requester else 3]
-        elif closed:
-            ranks = [
-                r
-                for r in (proc_rank, None if model in LEASE_MODELS else supply_rank)
-                if r is not None
-            ]
-            if not ranks and takes_back:
-                ranks = [3]
+        supply_step = Step(
+            1,
+            "supplier",
+            s.supplier,
+            facts.label(s.supplier),
+            offer=s.offer,
+            distance_km=round(distance, 1),
+        )
+        if s.internal:
+            reuse = REFUSE if own else REUSE
+            verdict = Verdict(
+                status="closed",
+                partners=1 if own else 2,
+                strategy=reuse,
+                rank=judge.ranks.get(reuse, 0 if own else 3),
+                evidence=(s.offer,),
+                processor=s.supplier,
+                path=(s.supplier,),
+            )
+            ranks: list[int | None] = [verdict.rank]
         else:
-            ranks = [] if model in LEASE_MODELS else [r for r in (supply_rank,) if r is not None]
-        offer_claims = claims.get(offer, NO_CLAIMS)
-        quantity = min(self.request.quantity, s.available or self.request.quantity)
-        mass = s.mass or 0.0
+            verdict = judge.verdict(s, self.use)
+            lease = s.model in LEASE_MODELS
+            ranks = [verdict.rank] if verdict.closed else []
+            if not lease and supply_rank is not None:
+                ranks.append(supply_rank)
+        asked = self.request.quantity or 1.0
+        quantity = min(asked, s.available or asked)
+        mass = facts.vocabulary.typical_mass.get(s.product_type, 0.0)
         reused = s.condition is not None and s.condition in REUSED
-        impact = (mass * quantity if reused or internal else 0.0) + (s.co2e or 0.0) * quantity
-        valid_from = s.valid_from
-        recency = 1.0 if valid_from is None or (self.today - valid_from).days < 3 * 365 else 0.8
+        impact = (mass * quantity if reused or s.internal else 0.0) + (s.co2e or 0.0) * quantity
+        recency = 1.0
+        if s.valid.start is not None and (self.today - s.valid.start).days >= 3 * 365:
+            recency = 0.8
+        strategies = {x for x in (s.strategy, verdict.strategy if verdict.closed else None) if x}
+        delivers = s.delivery_km is None or distance <= s.delivery_km + 1e-9
         return Candidate(
-            offer=offer,
-            supplier=supplier,
-            supplier_label=label,
-            product_type=product,
-            model=model,
+            offer=s.offer,
+            supplier=s.supplier,
+            supplier_label=facts.label(s.supplier),
+            product_type=s.product_type,
+            model=s.model,
             fit=fit.score,
             fit_relation=fit.relation
             if fit.hops == 0
             else f"{fit.relation} ({fit.hops} CPV level(s))",
             distance_km=distance,
-            closed=closed,
-            chain_rank=min(ranks) if ranks else None,
+            closed=verdict.closed,
+            chain_rank=min((r for r in ranks if r is not None), default=None),
+            status=verdict.status,
+            verdict=verdict,
             strategies=frozenset(strategies),
-            internal=internal,
-            lease_without_take_back=(model in LEASE_MODELS and not closed),
-            missing=missing,
+            internal=s.internal,
+            lease_without_take_back=(s.model in LEASE_MODELS and not verdict.closed),
+            missing=verdict.reason.text if verdict.reason is not None else None,
             available=s.available,
             minimum=s.minimum,
             tco_per_unit=tco_per_unit(
@@ -364,27 +362,31 @@ class Matchmaker:
                 end_of_life=s.end_of_life,
                 residual=s.residual,
             ),
-            valid_from=valid_from,
-            valid_through=s.valid_through,
-            verification=offer_claims.verification,
-            schemes=offer_claims.schemes,
+            valid_from=s.valid.start,
+            valid_through=s.valid.end,
+            available_from=s.available_from,
+            delivers_here=delivers,
+            verification=claims.verification,
+            schemes=claims.schemes,
             impact_kg=impact,
             confidence=(1.0 if s.sourced else 0.6) * recency,
-            steps=(supply_step, buyer_step, *steps_after),
-            evidence=tuple(sorted({offer, *evidence, *offer_claims.claims})),
+            steps=(supply_step, buyer, *verdict.steps),
+            evidence=tuple(sorted({s.offer, *verdict.evidence, *claims.claims})),
         )
 
     # -- the whole pipeline -------------------------------------------------------------------
 
     def run(self) -> MatchResult:
-        pool = self.candidates(self.supply(strict=True))
+        facts = self.facts()
+        judge = LoopJudge(facts, max_partners=self.max_partners, overrides=self.overrides)
+        pool = self.candidates(facts, judge)
         internal = [c for c in pool if c.internal]
         market = [c for c in pool if not c.internal]
         ranked = rank(market, self.need, self.request.weights, top_k=self.request.top_k)
         reuse = rank(internal, self.need, self.request.weights, top_k=self.request.top_k)
         explanation: list[str] = []
         if not ranked:
-            explanation = self.funnel()
+            explanation = self.funnel(market)
         return MatchResult(
             id=request_id(self.request),
             what={
@@ -403,17 +405,19 @@ class Matchmaker:
             explanation=tuple(explanation),
             considered=len(pool),
             counts={
-                "closed": sum(1 for s in ranked if s.candidate.closed),
-                "open": sum(1 for s in ranked if not s.candidate.closed),
+                status: sum(1 for s in ranked if s.candidate.status == status)
+                for status in ("closed", "promised", "open")
             },
         )
 
     def _result(self, position: int, s: Scored) -> ChainResult:
         c = s.candidate
+        assert c.verdict is not None
         return ChainResult(
             rank=position,
             score=s.score,
             base_score=s.base_score,
+            status=c.status,
             closed=c.closed,
             partial=s.partial,
             missing=c.missing,
@@ -428,17 +432,17 @@ class Matchmaker:
             components=s.components,
             evidence=c.evidence,
             diversity_penalty=s.diversity_penalty,
+            verdict=c.verdict,
         )
 
-    def funnel(self) -> list[str]:
+    def funnel(self, everything: Sequence[Candidate]) -> list[str]:
         """Why nothing matched: how many candidates each hard filter removed, in order."""
-        everything = [c for c in self.candidates(self.supply(strict=False)) if not c.internal]
         label, km = self.target.label, self.need.within_km
         if not everything:
             return [f"0 offers of {label} (or related CPV codes) anywhere in the graph"]
         lines = [f"{len(everything)} offer(s) of {label} (or related CPV codes) in the graph"]
         wider = sum(1 for c in everything if c.distance_km <= 2 * km)
-        remaining = everything
+        remaining = list(everything)
         for name, passes in FILTERS:
             kept = [c for c in remaining if passes(c, self.need)]
             if name == "distance":
@@ -449,6 +453,17 @@ class Matchmaker:
         return lines
 
 
-def match(store: Store, request: MatchRequest, *, today: date | None = None) -> MatchResult:
+def match(
+    store: Store,
+    request: MatchRequest,
+    *,
+    today: date | None = None,
+    max_partners: int = 6,
+) -> MatchResult:
     """Ranked, explained closed-loop chains for ``request``."""
-    return Matchmaker(store, request, today=today).run()
+    return Matchmaker(store, request, today=today, max_partners=max_partners).run()
+
+
+def verdicts_of(result: MatchResult) -> Mapping[str, Verdict]:
+    """The verdict of each offer of a match, by offer IRI."""
+    return {c.offer: c.verdict for c in (*result.internal_reuse, *result.chains)}

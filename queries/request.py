@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -70,7 +71,13 @@ class MatchRequest(BaseModel):
         max_length=200,
         description="a CPV code (e.g. 39112000), a product-type IRI, or a label in nl/en/fr",
     )
-    quantity: float = Field(1, gt=0, le=1e9, description="how many (in `unit`)")
+    quantity: float | None = Field(
+        None,
+        gt=0,
+        le=1e9,
+        description="how many (in `unit`); without it, minimum orders and processor capacity "
+        "are not checked",
+    )
     unit: str = Field("piece", max_length=40, description="unit of the quantity")
     near: str | None = Field(None, max_length=120, description="a place name or postcode")
     lat: float | None = Field(None, ge=-90, le=90)
@@ -106,6 +113,11 @@ class MatchRequest(BaseModel):
         False, description="also consider the internal surplus of other organisations"
     )
     include_open: bool = Field(True, description="also list chains whose loop does not close")
+    rank_by: Literal["tier", "score"] = Field(
+        "tier",
+        description="tier: closed loops first, then promised, then open, by score within each; "
+        "score: by score alone",
+    )
     save: bool = Field(False, description="store the match as a PROV record")
 
     @model_validator(mode="after")

@@ -2,8 +2,9 @@
 
 Every component is normalised to 0..1 and reported with its raw value, weight and
 contribution; the score is the weighted mean. Hard filters are checked here too (`rejects`),
-so a ranked result always satisfies them. A diversity re-rank keeps one large supplier from
-filling the list.
+so a ranked result always satisfies them. Chains are ranked in tiers by their loop verdict —
+closed, then promised, then open (`kringloop.queries.loop`) — and by score within a tier
+(or by score alone); a diversity re-rank keeps one large supplier from filling the list.
 """
 
 from __future__ import annotations
@@ -12,24 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from kringloop.queries.loop.verdict import TIER, Step, Verdict
 from kringloop.queries.request import COMPONENTS, Weights
+
+__all__ = ["Candidate", "Component", "Need", "Scored", "Step", "rank", "rejects"]
 
 #: Multiplier applied per result already taken from the same supplier.
 DIVERSITY_DECAY = 0.85
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a chain: who does what, in order."""
-
-    index: int
-    role: str
-    organisation: str
-    label: str
-    offer: str | None = None
-    process: str | None = None
-    flow: str | None = None
-    distance_km: float | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +36,8 @@ class Candidate:
     distance_km: float
     closed: bool
     chain_rank: int | None
+    status: str = "open"
+    verdict: Verdict | None = None
     strategies: frozenset[str] = frozenset()
     internal: bool = False
     lease_without_take_back: bool = False
@@ -55,6 +47,8 @@ class Candidate:
     tco_per_unit: float | None = None
     valid_from: date | None = None
     valid_through: date | None = None
+    available_from: date | None = None
+    delivers_here: bool = True
     verification: float = 0.0
     schemes: frozenset[str] = frozenset()
     impact_kg: float = 0.0
@@ -67,7 +61,7 @@ class Candidate:
 class Need:
     """The hard limits and targets of a request, resolved to IRIs and numbers."""
 
-    quantity: float
+    quantity: float | None
     within_km: float
     needed_by: date | None = None
     period_months: int | None = None
@@ -77,6 +71,13 @@ class Need:
     max_r_rank: int | None = None
     partial: bool = True
     include_open: bool = True
+    rank_by: str = "tier"
+    today: date | None = None
+
+    @property
+    def start(self) -> date | None:
+        """The first day of use: ``needed_by``, else today."""
+        return self.needed_by or self.today
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,25 @@ class Scored:
 #: The hard filters, in the order the funnel reports them: name → passes(candidate, need).
 FILTERS: tuple[tuple[str, Callable[[Candidate, Need], bool]], ...] = (
     ("distance", lambda c, n: c.distance_km <= n.within_km + 1e-9),
+    ("delivery area", lambda c, n: c.delivers_here),
     ("business model", lambda c, n: not n.models or c.model in n.models),
     (
         "time window",
-        lambda c, n: not (n.needed_by and c.valid_through and c.valid_through < n.needed_by),
+        lambda c, n: (
+            n.start is None
+            or not (
+                (c.valid_through and c.valid_through < n.start)
+                or (c.valid_from and c.valid_from > n.start)
+            )
+        ),
+    ),
+    (
+        "availability",
+        lambda c, n: n.start is None or c.available_from is None or c.available_from <= n.start,
+    ),
+    (
+        "minimum order",
+        lambda c, n: c.minimum is None or n.quantity is None or c.minimum <= n.quantity + 1e-9,
     ),
     ("certification", lambda c, n: n.certifications <= c.schemes),
     ("strategy", lambda c, n: not n.strategies or n.strategies <= c.strategies),
@@ -118,7 +134,9 @@ FILTERS: tuple[tuple[str, Callable[[Candidate, Need], bool]], ...] = (
     ),
     (
         "quantity",
-        lambda c, n: n.partial or c.available is None or c.available >= n.quantity,
+        lambda c, n: (
+            n.partial or c.available is None or n.quantity is None or c.available >= n.quantity
+        ),
     ),
     ("open loop", lambda c, n: n.include_open or c.closed),
 )
@@ -150,6 +168,8 @@ def _timing(c: Candidate, need: Need) -> float:
 
 
 def _circularity(c: Candidate) -> float:
+    """The R-rank the chain guarantees, with a bonus when its loop closes; a loop that is only
+    promised or open gets half, and a lease without a way back half again."""
     base = (9 - c.chain_rank) / 9 if c.chain_rank is not None else 0.1
     value = min(1.0, base + 0.2) if c.closed else base * 0.5
     if c.lease_without_take_back:
@@ -186,7 +206,12 @@ def _table(weights: Weights) -> list[tuple[str, float]]:
 
 def _normalised(c: Candidate, need: Need, pool: Pool) -> tuple[float, ...]:
     """The normalised values of the components, in `COMPONENTS` order (0..1)."""
-    qty = 0.5 if c.available is None else min(1.0, c.available / need.quantity)
+    if c.available is None:
+        qty = 0.5
+    elif need.quantity is None:
+        qty = 1.0
+    else:
+        qty = min(1.0, c.available / need.quantity)
     if c.tco_per_unit is None or pool.best_tco is None:
         tco = 0.5
     elif c.tco_per_unit <= 0:
@@ -255,17 +280,25 @@ def rank(
     scored = []
     for c in passing:  # the score of each; the components shown only for those chosen
         score = round(sum(_contributions(_normalised(c, need, pool), table, total)), 4)
-        partial = c.available is not None and c.available < need.quantity
+        partial = c.verdict is not None and c.verdict.partial
+        if c.available is not None and need.quantity is not None:
+            partial = partial or c.available < need.quantity
         scored.append(Scored(c, score, (), partial))
-    remaining = sorted(scored, key=lambda s: (-s.score, s.candidate.offer))
+    by_tier = need.rank_by != "score"
+
+    def tier(item: Scored) -> int:
+        return TIER.get(item.candidate.status, 2) if by_tier else 0
+
+    remaining = sorted(scored, key=lambda s: (tier(s), -s.score, s.candidate.offer))
     chosen: list[Scored] = []
     taken: dict[str, int] = {}
     while remaining and len(chosen) < top_k:
-        best, best_value = remaining[0], -1.0
-        for item in remaining:  # sorted by score then offer IRI: the first maximum wins ties
+        best, best_key = remaining[0], (9, 1.0)
+        for item in remaining:  # sorted by tier, score, offer IRI: the first best wins ties
             value = item.score * DIVERSITY_DECAY ** taken.get(item.candidate.supplier, 0)
-            if value > best_value + 1e-12:
-                best, best_value = item, value
+            key = (tier(item), -value)
+            if key[0] < best_key[0] or (key[0] == best_key[0] and key[1] < best_key[1] - 1e-12):
+                best, best_key = item, key
         remaining.remove(best)
         penalty = DIVERSITY_DECAY ** taken.get(best.candidate.supplier, 0)
         taken[best.candidate.supplier] = taken.get(best.candidate.supplier, 0) + 1

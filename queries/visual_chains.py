@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from kringloop.graph.store import Store
 from kringloop.queries import loops, match_record
-from kringloop.queries.chains import BUYER
 from kringloop.queries.matchmaker import ChainResult, MatchResult
 from kringloop.queries.scoring import Step
 from kringloop.queries.visual import (
     DEFAULT_CAP,
-    KL,
     ROLES,
     SPACING,
     Facts,
@@ -38,23 +36,8 @@ from kringloop.queries.visual import (
     word,
 )
 
-_MISSING = re.compile(r"no (collector|repairer|refurbisher|remanufacturer|recycler) for")
-
-
-def missing_role(reason: str | None) -> str:
-    """The role a chain lacks, read from the matchmaker's reason.
-
-    >>> missing_role("no return flow from the processor to a producer")
-    'producer'
-    >>> missing_role("no refurbisher for office chair within reach of the buyer (nearest: X)")
-    'refurbisher'
-    """
-    found = _MISSING.search(reason or "")
-    if found:
-        return found.group(1)
-    if (reason or "").startswith("no collector, repairer"):
-        return "collector"
-    return "producer"
+#: The node of the buyer in a drawn chain, when the request names no requester.
+BUYER = "buyer"
 
 
 @dataclass(frozen=True)
@@ -68,6 +51,8 @@ class ChainView:
     missing: str | None
     steps: tuple[Step, ...]
     internal: bool = False
+    status: str = "open"
+    missing_role: str | None = None
 
 
 def chains_of_result(result: MatchResult) -> list[ChainView]:
@@ -95,6 +80,8 @@ def chains_of_result(result: MatchResult) -> list[ChainView]:
             chain.missing,
             steps,
             internal=kind == "reuse",
+            status=chain.status,
+            missing_role=chain.verdict.missing_role,
         )
 
     return [view("reuse", c) for c in result.internal_reuse] + [
@@ -131,6 +118,8 @@ def chains_of_record(record: Mapping[str, Any]) -> list[ChainView]:
                 chain.get("missing"),
                 tuple(steps),
                 internal=chain["kind"] == "reuse",
+                status=str(chain.get("status") or ("closed" if chain["closed"] else "open")),
+                missing_role=chain.get("missing_role"),
             )
         )
     return views
@@ -237,9 +226,10 @@ def _ring(
     order: list[str] = []
     steps_of: dict[str, list[Step]] = {}
     for step in sorted(chain.steps, key=lambda s: s.index):
-        if not order or order[-1] != step.organisation:
-            order.append(step.organisation)
-        steps_of.setdefault(step.organisation, []).append(step)
+        who = step.organisation or BUYER  # the buyer's node, when the request names no one
+        if not order or order[-1] != who:
+            order.append(who)
+        steps_of.setdefault(who, []).append(step)
     if len(order) > 1 and order[-1] == order[0]:
         order.pop()  # the way back ends where the chain started
     prefix = chain.key + "|"
@@ -305,7 +295,7 @@ def _ring(
             )
         )
     else:
-        role = missing_role(chain.missing)
+        role = chain.missing_role or "producer"
         gap = prefix + "missing"
         reason = chain.missing or ""
         nodes.append(
@@ -330,7 +320,7 @@ def _ring(
         )
         for i, node in enumerate(ids)
     }
-    state = word("closed" if chain.closed else "open", language)
+    state = word(chain.status, language)
     caption = f"#{chain.rank} {state} · {word('score', language)} {chain.score:.3f}"
     first = nodes[0]
     key = prefix + "caption"
@@ -380,10 +370,11 @@ def loops_graph(
     region: str | None = None,
     languages: Sequence[str] = ("en",),
     cap: int = DEFAULT_CAP,
+    today: date | None = None,
 ) -> VizGraph:
     """Every closed loop and every gap of the census in ``category`` and ``region``."""
     language = languages[0] if languages else "en"
-    census = loops.census(store)
+    census = loops.census(store, today=today)
     found = sorted(
         {
             lp
@@ -395,16 +386,8 @@ def loops_graph(
     gaps = [g for g in census.gaps if _matches(g.category, category) and _matches(g.region, region)]
     iris = {x for lp in found for x in (*lp.path, lp.category, lp.region, lp.offer)}
     iris |= {x for g in gaps for x in (g.subject, g.category, g.region)}
+    iris |= {g.supplier for g in gaps if g.supplier}
     facts = load_facts(store, iris)
-    suppliers = {
-        g.subject: sorted(facts[g.subject].iris(KL + "offeredBy"))
-        for g in gaps
-        if g.subject in facts
-    }
-    iris |= {s for found_ in suppliers.values() for s in found_}
-    facts.update(
-        load_facts(store, {s for found_ in suppliers.values() for s in found_} - set(facts))
-    )
     names = term_labels(store, {p for f in facts.values() for p in f.values}, languages)
     parts: list[tuple[list[str], list[VizEdge]]] = []
     specs: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
@@ -451,8 +434,7 @@ def loops_graph(
         text_ = f"{word('missing', language)}: {word(gap.missing_role, language)}"
         specs[missing] = (None, "missing", text_, gap.reason)
         if gap.kind == "supply":
-            owner = suppliers.get(gap.subject) or [gap.subject]
-            supplier = organisation(owner[0], "supplier")
+            supplier = organisation(gap.supplier or gap.subject, "supplier")
             cell = buyers(gap.category, gap.region)
             chain = [supplier, cell, missing]
             edges = [
@@ -476,7 +458,13 @@ def loops_graph(
         names,
         languages=languages,
         cap=cap,
-        notes=[word("loops-summary", language).format(len(found), len(gaps))],
+        notes=[
+            word("loops-summary", language).format(
+                len(found),
+                sum(1 for g in gaps if g.kind == "supply" and g.status == "promised"),
+                sum(1 for g in gaps if g.kind == "supply" and g.status == "open"),
+            )
+        ],
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -105,3 +106,13 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
     ) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+def parse_day(value: str | None) -> date | None:
+    """A ``--on`` or ``--needed-by`` date (usage error when it is not YYYY-MM-DD)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from err

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kringloop.service.cli_common import app, opened, out, run
+from kringloop.service.cli_common import State, app, opened, out, parse_day, run
 
 # The matchmaking modules (networkx, numpy) are imported by the commands that use them, so that
 # every other command starts quickly.
@@ -27,7 +27,7 @@ def match(
     ],
     near: Annotated[str | None, typer.Option("--near", help="place name or postcode")] = None,
     within: Annotated[float, typer.Option("--within", help="maximum distance in km")] = 50,
-    quantity: Annotated[float, typer.Option("--quantity", "-n", help="how many")] = 1,
+    quantity: Annotated[float | None, typer.Option("--quantity", "-n", help="how many")] = None,
     model: Annotated[
         list[str] | None, typer.Option("--model", help="accepted business model (repeat)")
     ] = None,
@@ -65,11 +65,12 @@ def match(
         )
     )
     with opened(read_only=not save) as store:
-        result = run(lambda: matchmaker.match(store, request))
+        partners = State.settings.max_loop_partners
+        result = run(lambda: matchmaker.match(store, request, max_partners=partners))
         if save:
             run(lambda: match_record.save(store, result, request))
     if as_json:
-        out.print_json(json.dumps(dataclasses.asdict(result), default=str))
+        out.print_json(json.dumps(result.as_json(), default=str))
         return
     out.print(
         f"[bold]{result.what['label']}[/bold] near {result.where['label']} "
@@ -82,7 +83,14 @@ def match(
         if chains:
             out.print(f"[bold]{title}[/bold]")
         for c in chains:
-            loop = "[green]closed loop[/green]" if c.closed else f"[red]open[/red]: {c.missing}"
+            loop = {
+                "closed": "[green]closed loop[/green]",
+                "promised": f"[yellow]take-back promised, not backed[/yellow]: {c.missing}",
+            }.get(c.status, f"[red]open[/red]: {c.missing}")
+            if c.verdict.partners:
+                loop += f" ({c.verdict.partners} partners)"
+            if c.verdict.change is not None:
+                loop += f"; {c.verdict.change.text}"
             out.print(
                 f"{c.rank}. {c.score:.3f}  {c.supplier_label} — {_short(c.business_model)}, "
                 f"{c.distance_km:.0f} km — {loop}",
@@ -100,48 +108,68 @@ def match(
 @app.command("loops")
 def loops_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    on: Annotated[
+        str | None, typer.Option("--on", help="judge offers as on this day (YYYY-MM-DD)")
+    ] = None,
 ) -> None:
     """Closed and open loops per category and region (the loop census)."""
     from kringloop.queries import loops
 
     with opened(read_only=True) as store:
-        census = run(lambda: loops.census(store))
+        partners = State.settings.max_loop_partners
+        day = run(lambda: parse_day(on))
+        census = run(lambda: loops.census(store, max_partners=partners, today=day))
     if as_json:
         out.print_json(json.dumps(dataclasses.asdict(census)["cells"]))
         return
-    table = Table("category", "region", "closed", "open", "partners")
+    table = Table("category", "region", "closed", "promised", "open", "partners")
     for cell in census.cells:
         table.add_row(
             cell.category_label,
             cell.region_label,
             str(cell.closed),
+            str(cell.promised),
             str(cell.open),
             str(len(cell.partners)),
         )
     out.print(table)
-    out.print(f"{census.closed_count()} closed loop(s), {sum(c.open for c in census.cells)} open")
+    out.print(
+        f"{census.count('closed')} closed loop(s), {census.count('promised')} promised, "
+        f"{census.count('open')} open"
+    )
 
 
 @app.command()
 def gaps(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    on: Annotated[
+        str | None, typer.Option("--on", help="judge offers as on this day (YYYY-MM-DD)")
+    ] = None,
 ) -> None:
     """Loops that cannot close, the missing role, and the bottleneck processors."""
     from kringloop.queries import loops
 
     with opened(read_only=True) as store:
-        census = run(lambda: loops.census(store))
+        partners = State.settings.max_loop_partners
+        day = run(lambda: parse_day(on))
+        census = run(lambda: loops.census(store, max_partners=partners, today=day))
     if as_json:
         data = dataclasses.asdict(census)
         out.print_json(json.dumps({"gaps": data["gaps"], "bottlenecks": data["bottlenecks"]}))
         return
     for gap in census.gaps:
         category = census.labels.get(gap.category, _short(gap.category))
+        who = f" — {gap.supplier_label}" if gap.supplier_label else ""
         out.print(
-            f"• \\[{gap.kind}] {gap.label} — {category} — missing: [bold]{gap.missing_role}[/bold]"
-            f"\n    {gap.reason}",
+            f"• \\[{gap.kind}] {gap.label}{who} — {category} — missing: "
+            f"[bold]{gap.missing_role}[/bold]\n    {gap.reason}",
             highlight=False,
         )
+        nearest = "; ".join(f"{c.label} ({c.role}, {c.distance_km:g} km)" for c in gap.candidates)
+        if nearest:
+            out.print(f"    would close it: {nearest}", highlight=False)
+        if gap.change:
+            out.print(f"    {gap.change}", highlight=False)
     out.print(f"{len(census.gaps)} gap(s)")
     if census.bottlenecks:
         neck = Table("bottleneck", "loops", "only closer for", "articulation point")

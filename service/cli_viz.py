@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kringloop.service.cli_common import State, app, opened, out, run
+from kringloop.service.cli_common import State, app, opened, out, parse_day, run
 
 if TYPE_CHECKING:
     from kringloop.queries.visual import VizGraph
@@ -84,7 +84,7 @@ def match(
     what: Annotated[str | None, typer.Option("--what", help="CPV code, IRI or label")] = None,
     near: Annotated[str | None, typer.Option("--near", help="place name or postcode")] = None,
     within: Annotated[float, typer.Option("--within", help="maximum distance in km")] = 50,
-    quantity: Annotated[float, typer.Option("--quantity", "-n", help="how many")] = 1,
+    quantity: Annotated[float | None, typer.Option("--quantity", "-n", help="how many")] = None,
     top: Annotated[int, typer.Option("--top", help="how many chains")] = 5,
     lang: Lang = "en",
     base: Base = None,
@@ -116,6 +116,9 @@ def loops(
     output: Out,
     category: Annotated[str | None, typer.Option("--category", help="product type")] = None,
     region: Annotated[str | None, typer.Option("--region", help="region slug or IRI")] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="judge offers as on this day (YYYY-MM-DD)")
+    ] = None,
     lang: Lang = "en",
     cap: Cap = None,
     base: Base = None,
@@ -132,6 +135,7 @@ def loops(
                 region=region,
                 languages=viz.languages_for(lang),
                 cap=cap or visual.DEFAULT_CAP,
+                today=parse_day(on),
             )
         )
     _write(graph, output, base)

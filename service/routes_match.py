@@ -44,7 +44,8 @@ async def post_match(
     if body.save:
         check_writer(credentials, settings_of(request), store)
     runner: Runner = request.app.state.runner
-    result = await run_read(runner, jobs.match_job, body)
+    partners = settings_of(request).max_loop_partners
+    result = await run_read(runner, jobs.match_job, body, partners)
     if body.save:
 
         def save() -> None:
@@ -53,7 +54,7 @@ async def post_match(
 
         await run_in_threadpool(save)
         result = dataclasses.replace(result, saved=True)
-    return JSONResponse(dataclasses.asdict(result))
+    return JSONResponse(result.as_json())
 
 
 @router.get("/match/{match_id}", summary="A stored match, as recorded in the matches graph")
@@ -67,7 +68,9 @@ def get_loops(
     category: str | None = None,
     region: str | None = None,
 ) -> dict[str, Any]:
-    """The loop census; ``category`` and ``region`` (IRIs or their last path segment) narrow it."""
+    """The loop census, offer by offer: closed, promised (take-back promised, but nothing in the
+    graph backs it) and open loops per category and region; ``category`` and ``region`` (IRIs
+    or their last path segment) narrow it."""
     census = _census(request)
     cells = [
         c for c in census.cells if _matches(c.category, category) and _matches(c.region, region)
@@ -79,6 +82,7 @@ def get_loops(
         "cells": [dataclasses.asdict(c) for c in cells],
         "loops": [dataclasses.asdict(lp) for lp in found],
         "closed": len(found),
+        "promised": sum(c.promised for c in cells),
         "open": sum(c.open for c in cells),
     }
 
@@ -95,7 +99,7 @@ def get_gaps(request: Request) -> dict[str, Any]:
 def _census(request: Request) -> loops.Census:
     """The loop census, computed where queries run (within the time limit)."""
     runner: Runner = request.app.state.runner
-    return runner.call(jobs.census_job)
+    return runner.call(jobs.census_job, settings_of(request).max_loop_partners)
 
 
 def _matches(iri: str, wanted: str | None) -> bool:

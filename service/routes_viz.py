@@ -71,7 +71,7 @@ def match(
     what: Annotated[str | None, Query(description="CPV code, product type or label")] = None,
     near: Annotated[str | None, Query(description="place name or postcode")] = None,
     within_km: Annotated[float, Query(gt=0, le=1000)] = 50,
-    quantity: Annotated[float, Query(gt=0)] = 1,
+    quantity: Annotated[float | None, Query(gt=0)] = None,
     top: Annotated[int, Query(ge=1, le=50)] = 5,
     lang: Lang = None,
 ) -> HTMLResponse:
@@ -87,7 +87,8 @@ def match(
         except ValidationError as err:
             messages = "; ".join(str(e["msg"]) for e in err.errors())
             raise RequestError(f"this match cannot be made: {messages}") from err
-        result = request.app.state.runner.call(jobs.match_job, body)  # within the time limit
+        partners = request.app.state.settings.max_loop_partners
+        result = request.app.state.runner.call(jobs.match_job, body, partners)  # time limit
         graph = visual_chains.fresh_match(store, result, languages=languages)
     else:
         raise VizError("say which match", hint="give id=..., or what=... and near=...")

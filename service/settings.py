@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address the service listens on")
     port: int = Field(8000, ge=1, le=65535, description="port the service listens on")
     demo_data: bool = Field(True, description="load the bundled demo data into an empty store")
+    max_loop_partners: int = Field(
+        6,
+        ge=2,
+        le=12,
+        description="distinct organisations a closed loop may have, supplier and buyer included",
+    )
     validate_data: bool = Field(
         True, description="check loaded data graphs against the SHACL shapes"
     )

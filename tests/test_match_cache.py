@@ -5,28 +5,20 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar
 
 import networkx as nx
-import pyoxigraph as ox
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from kringloop.graph import OxigraphStore
 from kringloop.graph import load as loading
-from kringloop.graph.binding import Term
-from kringloop.graph.bundle import bundled_sources
-from kringloop.graph.store import text
-from kringloop.queries import match_cache, near
-from kringloop.queries.chains import WayBack, WaysBack, _open, _processor_step
-from kringloop.queries.flow_graph import BUYER, MAX_HOPS, Edge, FlowGraph, LoopGraph
+from kringloop.graph.bundle import bundled_sources, initialise
+from kringloop.queries import match_cache
+from kringloop.queries.loop.facts import loop_facts, read_vocabulary
+from kringloop.queries.loop.judge import LoopJudge, Use
 from kringloop.queries.matchmaker import MatchResult, match
 from kringloop.queries.request import MatchRequest
-from kringloop.queries.scoring import Step
-from kringloop.queries.stages import stage
 
 GOLDEN = Path(__file__).parent / "golden" / "golden.ttl"
 EX = "https://example.org/kringloop/id/"
@@ -125,169 +117,52 @@ def test_kept_rows_answer_as_a_fresh_read(body: dict[str, object]) -> None:
     assert match(kept, request, today=TODAY) == fresh  # the second from kept rows
 
 
-DISTANCES = """
-PREFIX kl: <https://w3id.org/kringloop/ns#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-SELECT ?lat ?long ?km2 WHERE {
-  ?s kl:lat ?lat ; kl:long ?long .
-  BIND((?lat - ?_lat) * 111.195 AS ?dy)
-  BIND((?long - ?_long) * ?_k AS ?dx)
-  BIND(xsd:double(?dx) * xsd:double(?dx) + xsd:double(?dy) * xsd:double(?dy) AS ?km2)
-}
-"""
+def test_a_triple_in_two_graphs_changes_neither_the_answer_nor_the_rows_read() -> None:
+    once = _golden(OxigraphStore.memory())
+    twice = _golden(OxigraphStore.memory())
+    copy = "https://example.org/kringloop/graph/golden-again"
+    loading.load(twice, loading.plan([GOLDEN], graph=copy))
+    assert twice.count() > once.count()
+    for body in (
+        {"what": "office chair", "near": "Kortrijk"},
+        {"what": "workwear", "near": "Gent"},
+    ):
+        request = MatchRequest.model_validate(body)
+        assert match(twice, request, today=TODAY) == match(once, request, today=TODAY)
+    facts_once = loop_facts(once, sorted(read_vocabulary(once).product_types))
+    facts_twice = loop_facts(twice, sorted(read_vocabulary(twice).product_types))
+    assert facts_twice.supply == facts_once.supply
+    assert facts_twice.flows_out == facts_once.flows_out
 
 
-@pytest.mark.parametrize(("lat", "long"), [(50.8279, 3.2649), (51.0543, 3.7174), (50.9, 5.7)])
-def test_the_distance_filter_computes_what_the_sparql_filter_did(lat: float, long: float) -> None:
-    store = _golden(OxigraphStore.memory())
-    origin = near.Origin(lat, long, 1e9)
-    double = ox.NamedNode("http://www.w3.org/2001/XMLSchema#double")
-    bindings: dict[str, Term] = {
-        "_lat": ox.Literal(repr(lat), datatype=double),
-        "_long": ox.Literal(repr(long), datatype=double),
-        "_k": ox.Literal(repr(origin.km_per_deg_long), datatype=double),
-    }
-    rows = store.select(DISTANCES, bindings=bindings, union_default_graph=True)
-    assert len(rows) > 5
-    for row in rows:
-        mine = origin.km2_at(near.number(row["lat"]) or 0.0, near.number(row["long"]) or 0.0)
-        assert mine == float(text(row["km2"]))  # the same double, not just close
-
-
-def test_the_date_filter_compares_as_sparql_does() -> None:
-    xsd = "http://www.w3.org/2001/XMLSchema#"
-    rows = [
-        {"validThrough": ox.Literal("2026-05-31", datatype=ox.NamedNode(xsd + "date"))},
-        {"validThrough": ox.Literal("2026-06-01", datatype=ox.NamedNode(xsd + "date"))},
-        {"validThrough": ox.Literal("2027-01-01Z", datatype=ox.NamedNode(xsd + "date"))},
-        {"validThrough": ox.Literal("soon")},
-        {},
-    ]
-    kept = list(near.valid_on(rows, TODAY))  # type: ignore[arg-type]
-    assert kept == rows[1:3] + rows[4:]
-
-
-def test_supply_stage_still_reads_every_offer_of_a_type() -> None:
-    store = _golden(OxigraphStore.memory())
-    chair = ox.NamedNode("https://w3id.org/kringloop/id/product/office-chair")
-    rows = store.select(
-        stage("supply-candidates"), bindings={"_productType": [chair]}, union_default_graph=True
-    )
-    assert {"lat", "long", "supplier", "model"} <= set(rows[0])
-    assert "km2" not in rows[0]
-
-
-# The search for the way back, against the search it replaced: networkx over the whole graph
-# (loop flows, the buyer's edges), one search per processor and offer.
-
-
-def _reference(
-    supplier: str,
-    procs: list,  # type: ignore[type-arg]
-    edges: list[Edge],
-    labels: dict[str, str],
-    producers: frozenset[str],
-    within_km: float,
-) -> WayBack:
-    graph = nx.DiGraph()
-    for edge in sorted(edges, key=lambda e: (e.source, e.target, e.flow)):
-        if not graph.has_edge(edge.source, edge.target):
-            graph.add_edge(edge.source, edge.target, flow=edge.flow)
-
-    def path_back(processor: str, targets: set[str]) -> list[str] | None:
-        if processor in targets:
-            return [processor]
-        if processor not in graph:
-            return None
-        paths = nx.single_source_shortest_path(graph, processor, cutoff=MAX_HOPS)
-        found = sorted((len(path), node) for node, path in paths.items() if node in targets)
-        return list(paths[found[0][1]]) if found else None
-
-    reach = [p for p in procs if p.reaches(within_km)]
-    best = None
-    for p in reach:
-        back = path_back(p.organisation, {supplier, *producers})
-        if back is None:
-            continue
-        steps = [_processor_step(p)]
-        evidence = [p.offer, p.process]
-        for i, (a, b) in enumerate(pairwise(back)):
-            flow = graph.edges[a, b]["flow"]
-            role = "supplier" if b == supplier else ("producer" if b in producers else "partner")
-            steps.append(Step(4 + i, role, b, labels.get(b, b), flow=flow))
-            evidence.append(flow)
-        if back[-1] != supplier:
-            if len(back) == 1:
-                steps[-1] = Step(**{**steps[-1].__dict__, "role": f"{p.role} and producer"})
-            steps.append(
-                Step(
-                    len(steps) + 3,
-                    "supplier (sources from the producer)",
-                    supplier,
-                    labels.get(supplier, supplier),
-                )
+def test_ways_back_are_the_shortest_paths_of_carrying_flows() -> None:
+    """On the demo data, for every product type and processor: the organisations the judgement
+    reaches, and how far, are those of networkx over the flows that carry the product."""
+    store = OxigraphStore.memory()
+    initialise(store, with_data=True)
+    vocab = read_vocabulary(store)
+    facts = loop_facts(store, sorted(vocab.product_types))
+    judge = LoopJudge(facts)
+    use = Use(51.0, 4.0, TODAY, TODAY, 50)
+    checked = 0
+    for product, procs in facts.processing.items():
+        carriers = judge.carriers(product)
+        graph: nx.DiGraph = nx.DiGraph()
+        for flows in facts.flows_out.values():
+            for f in flows:
+                if f.of in carriers and f.valid.covers(TODAY, TODAY):
+                    graph.add_edge(f.source, f.target)
+        for q in procs:
+            reached = judge.reached(q.organisation, product, use)
+            if q.organisation not in graph:
+                assert reached.hops == {q.organisation: 0}
+                continue
+            expected = nx.single_source_shortest_path_length(
+                graph, q.organisation, cutoff=judge.max_partners
             )
-        rank = p.realised_rank
-        key = (rank if rank is not None else 9, len(back) + 1, p.distance_km, p.offer)
-        if best is None or key < best[0]:
-            best = (key, WayBack(True, tuple(steps), None, rank, p.strategy, tuple(evidence)))
-    if best is not None:
-        return best[1]
-    fallback = FlowGraph(LoopGraph([], {}), supply={}, take_back={}, labels=labels)
-    return _open(supplier, "thing", procs, reach, fallback, False)
-
-
-NODES = [f"urn:o{i}" for i in range(9)]
-KL = "https://w3id.org/kringloop/ns#"
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    loop=st.lists(st.tuples(st.sampled_from(NODES), st.sampled_from(NODES), st.integers(0, 3))),
-    supplies=st.lists(st.tuples(st.sampled_from(NODES), st.integers(0, 3)), min_size=1),
-    takers=st.lists(
-        st.tuples(
-            st.sampled_from(NODES),
-            st.integers(0, 5),
-            st.sampled_from([None, 3, 5, 8]),
-            st.sampled_from([5.0, 20.0, 20.0, 70.0]),
-            st.sampled_from(["Repair", "Refurbishment", "Recycling"]),
-        ),
-        max_size=6,
-    ),
-    producers=st.frozensets(st.sampled_from(NODES), max_size=3),
-)
-def test_ways_back_are_those_of_a_search_over_the_whole_graph(
-    loop: list[tuple[str, str, int]],
-    supplies: list[tuple[str, int]],
-    takers: list[tuple[str, int, int | None, float, str]],
-    producers: frozenset[str],
-) -> None:
-    from kringloop.queries.chains import Processor
-
-    product = "urn:product"
-    loop_edges = [Edge(a, b, "return", f"urn:flow{n}", product) for a, b, n in loop if a != b]
-    procs = [
-        Processor(f"urn:p{n}-{org[-1]}", org, org.upper(), "urn:proc", KL + kind, product, None,
-                  km, None, None, rank)
-        for org, n, rank, km, kind in takers
-    ]  # fmt: skip
-    supply_edges = [Edge(s, BUYER, "supply", f"urn:s{n}", product) for s, n in supplies]
-    take_edges = [Edge(BUYER, p.organisation, "take-back", p.offer, product) for p in procs]
-    labels = {node: node.upper() for node in NODES[::2]}
-    supply: dict[str, str] = {}
-    for edge in supply_edges:
-        supply[edge.source] = min(edge.flow, supply.get(edge.source, edge.flow))
-    take_back: dict[str, str] = {}
-    for p in procs:
-        take_back[p.organisation] = min(p.offer, take_back.get(p.organisation, p.offer))
-    graph = FlowGraph(
-        LoopGraph(loop_edges, labels), supply=supply, take_back=take_back, labels=labels
-    )
-    ways = WaysBack(
-        graph, {product: procs}, {product: producers}, lambda _: "thing", within_km=50.0
-    )
-    everything = [*loop_edges, *supply_edges, *take_edges]
-    for supplier in sorted(supply):
-        want = _reference(supplier, procs, everything, labels, producers, 50.0)
-        assert ways.get(supplier, product, takes_back=False) == want
+            assert dict(reached.hops) == expected, (product, q.organisation)
+            for node in expected:
+                path, flows = reached.path(node)
+                assert len(path) == expected[node] + 1 and len(flows) == expected[node]
+            checked += 1
+    assert checked > 10

@@ -130,11 +130,12 @@ def test_saved_match_reads_back(store: OxigraphStore) -> None:
 
 
 def test_census_and_gaps_on_the_golden_data(store: OxigraphStore) -> None:
-    census = loops.census(store)
+    census = loops.census(store, today=TODAY)
     cells = {(c.category_label, c.region_label): (c.closed, c.open) for c in census.cells}
     assert cells[("office chair", "West Flanders")][0] >= 1
     assert cells[("workwear", "East Flanders")] == (0, 1)
     supply_gaps = [g for g in census.gaps if g.kind == "supply"]
-    assert [g.label for g in supply_gaps] == ["Example Workwear Gent"]
+    assert [g.supplier_label for g in supply_gaps] == ["Example Workwear Gent"]
     assert supply_gaps[0].missing_role == "producer"
+    assert "takes workwear back, but no valid flow leads" in supply_gaps[0].reason
     assert any(g.kind == "processor" for g in census.gaps)

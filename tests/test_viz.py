@@ -209,18 +209,24 @@ def test_stored_match_draws_like_the_fresh_one(store: OxigraphStore) -> None:
         visual_chains.stored_match(store, "0000")
 
 
-def test_missing_role_from_the_reason() -> None:
-    assert visual_chains.missing_role("no recycler for workwear within reach") == "recycler"
-    assert visual_chains.missing_role(None) == "producer"
+def test_the_missing_role_drawn_is_the_verdicts(store: OxigraphStore) -> None:
+    result = match(store, MatchRequest(what="workwear", near="Gent", within_km=60), today=TODAY)
+    graph = visual_chains.fresh_match(store, result)
+    for chain in result.chains:
+        if chain.closed:
+            continue
+        node = next(n for n in graph.nodes if n.id == f"chain-{chain.rank}|missing")
+        assert node.label == f"missing: {chain.verdict.missing_role}"
+        assert chain.verdict.reason is not None and chain.verdict.reason.text in node.title
 
 
 # -- loops -------------------------------------------------------------------------------------
 
 
 def test_loops_match_the_census(store: OxigraphStore) -> None:
-    graph = visual_chains.loops_graph(store)
+    graph = visual_chains.loops_graph(store, today=TODAY)
     assert_consistent(graph)
-    census = loops.census(store)
+    census = loops.census(store, today=TODAY)
     missing = [n for n in graph.nodes if n.kind == "missing"]
     assert len(missing) == len(census.gaps)
     assert sorted(n.title.split("\n")[1] for n in missing) == sorted(g.reason for g in census.gaps)
@@ -228,10 +234,12 @@ def test_loops_match_the_census(store: OxigraphStore) -> None:
     closing = [e for e in graph.edges if e.style == "closing"]
     assert {e.target for e in closing} == {lp.supplier for lp in census.loops}
     assert all(e.style == "open" for e in graph.edges if e.target.startswith("missing|"))
-    workwear = visual_chains.loops_graph(store, category="workwear")
+    workwear = visual_chains.loops_graph(store, category="workwear", today=TODAY)
     assert not any(e.style == "closing" for e in workwear.edges)
     assert len([n for n in workwear.nodes if n.kind == "missing"]) == 3
-    west = visual_chains.loops_graph(store, region="west-flanders", category="office-chair")
+    west = visual_chains.loops_graph(
+        store, region="west-flanders", category="office-chair", today=TODAY
+    )
     assert not any(n.kind == "missing" for n in west.nodes) and closing
 
 
@@ -348,7 +356,18 @@ def test_cli_writes_a_self_contained_file(tmp_path: Path) -> None:
     assert "Example Refurb Kortrijk" in page and not EXTERNAL.findall(page)
     loops = tmp_path / "loops.html"
     done = runner.invoke(
-        cli, [*store, "viz", "loops", "--region", "east-flanders", "-o", str(loops)]
+        cli,
+        [
+            *store,
+            "viz",
+            "loops",
+            "--region",
+            "east-flanders",
+            "--on",
+            "2026-06-01",
+            "-o",
+            str(loops),
+        ],
     )
     assert done.exit_code == 0, done.output
     assert "missing: producer" in loops.read_text(encoding="utf-8")

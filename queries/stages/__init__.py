@@ -22,7 +22,7 @@ _PARAM = re.compile(r"\?_([A-Za-z][A-Za-z0-9]*)")
 def stage(name: str) -> str:
     """The text of the stage query ``name``, checked: a summary, and every ``?_param`` declared.
 
-    >>> "kl:itemOffered" in stage("supply-candidates")
+    >>> "kl:itemOffered" in stage("loop-supply")
     True
     """
     path = STAGES_DIR / f"{name}.rq"

@@ -1,0 +1,599 @@
+"""The one judgement of kringloop: does the loop of a supply offer close, for a place of use,
+a period and a quantity?
+
+A loop closes when a processing offer that is valid over the whole period, whose service
+radius covers the place of use and that lies within the buyer's distance, accepts the product
+type (or one of its materials), and from its organisation valid flows that each carry the
+product type, one of its materials or what a process makes of them lead back to the supplier
+or to a producer of the product type — through at most `max_partners` distinct organisations,
+supplier and buyer included. A processor that handles less a year than the need returns closes
+it only in part (when the request allows that). The strategy credited is what the way back
+does: its weakest step (`credit`).
+
+When no loop closes, the verdict is **promised** if the offer only promises take-back
+(``kl:includesTakeBack``), else **open**; either way it names the missing role, the
+organisations that would close it if they were in reach, and the smallest change to the
+request that closes it.
+
+Everything else — matchmaking, the census and its gaps, the graph pages, the evaluation — asks
+this module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+
+from kringloop.queries.loop.facts import LoopFacts
+from kringloop.queries.loop.kinds import (
+    KILOGRAMS,
+    PROCESS_STRATEGY,
+    RECYCLE,
+    REUSE,
+    role_of,
+)
+from kringloop.queries.loop.nearby import SiteGrid
+from kringloop.queries.loop.records import FlowRecord, ProcessingRecord, Site, SupplyRecord, Window
+from kringloop.queries.loop.verdict import Change, Closer, Reason, Status, Step, Verdict
+from kringloop.queries.resolve import distance_km
+
+#: Distinct organisations a loop may have, supplier and buyer included.
+MAX_PARTNERS = 6
+#: Organisations that would close an open loop, reported at most.
+CLOSERS = 3
+
+
+@dataclass(frozen=True)
+class Use:
+    """Where, when and how much: the place of use, the period and the need."""
+
+    lat: float
+    long: float
+    start: date
+    end: date
+    within_km: float
+    quantity: float | None = None
+    years: float = 1.0
+    partial: bool = True
+    requester: str | None = None
+
+    @property
+    def returns_per_year(self) -> float | None:
+        """What the need sends back a year (all of it within a year for short periods)."""
+        if self.quantity is None:
+            return None
+        return self.quantity / max(1.0, self.years)
+
+
+@dataclass(frozen=True)
+class _Reached:
+    """A breadth-first search of valid carrying flows from one organisation: the hops to each
+    organisation reached and the flow it was reached by."""
+
+    hops: Mapping[str, int]
+    came_by: Mapping[str, FlowRecord]
+
+    def path(self, to: str) -> tuple[list[str], list[FlowRecord]]:
+        nodes, flows = [to], []
+        while to in self.came_by:
+            flow = self.came_by[to]
+            flows.append(flow)
+            to = flow.source
+            nodes.append(to)
+        return nodes[::-1], flows[::-1]
+
+
+@dataclass(frozen=True)
+class _Way:
+    """One processing offer's way back for one supply offer."""
+
+    processing: ProcessingRecord
+    site: Site
+    km: float
+    nodes: tuple[str, ...]
+    flows: tuple[FlowRecord, ...]
+    partners: int
+    strategy: str
+    rank: int
+    shortfall: float
+
+    def key(self) -> tuple[bool, int, int, float, str]:
+        """Full capacity first, then the best rank, the shortest loop, the nearest, the offer."""
+        return (self.shortfall > 0, self.rank, self.partners, self.km, self.processing.offer)
+
+
+def nearest_site(sites: tuple[Site, ...], lat: float, long: float) -> tuple[Site, float] | None:
+    """The site nearest to ``lat``/``long`` and its distance (ties: the first by IRI)."""
+    best: tuple[float, str, Site] | None = None
+    for site in sites:
+        km = distance_km(lat, long, site.lat, site.long)
+        if best is None or (km, site.iri) < best[:2]:
+            best = (km, site.iri, site)
+    return (best[2], best[0]) if best is not None else None
+
+
+def _window_text(valid: Window) -> str:
+    start = valid.start.isoformat() if valid.start else "…"
+    end = valid.end.isoformat() if valid.end else "…"
+    return f"from {start} to {end}"
+
+
+class LoopJudge:
+    """Judges loops on one set of facts; keeps its searches for the judgements that follow
+    (one request, or one census)."""
+
+    def __init__(
+        self,
+        facts: LoopFacts,
+        *,
+        max_partners: int = MAX_PARTNERS,
+        overrides: Mapping[str, int] | None = None,
+    ) -> None:
+        self.facts = facts
+        self.max_partners = max_partners
+        self.ranks = {**facts.vocabulary.ranks, **(overrides or {})}
+        self._reached: dict[tuple[str, str, date, date], _Reached] = {}
+        self._carriers: dict[str, frozenset[str]] = {}
+        self._around: dict[tuple[str, float, float, float, date, date], _Around] = {}
+        self._grids: dict[str, SiteGrid[int]] = {}
+        self._valid_cache: dict[tuple[str, date, date], list[int]] = {}
+        self._producing: dict[tuple[str, date, date], list[int]] = {}
+        self._reaching_cache: dict[tuple[str, str, date, date], set[str]] = {}
+        self._flows_in: dict[str, list[FlowRecord]] | None = None
+
+    # -- the flows ---------------------------------------------------------------------------
+
+    def carriers(self, product: str) -> frozenset[str]:
+        if product not in self._carriers:
+            self._carriers[product] = self.facts.vocabulary.carriers(product)
+        return self._carriers[product]
+
+    def reached(self, organisation: str, product: str, use: Use) -> _Reached:
+        """Where valid flows carrying ``product`` lead from ``organisation`` (breadth-first,
+        flows in IRI order, a little beyond the loop bound so that too long ways are seen)."""
+        key = (organisation, product, use.start, use.end)
+        if key not in self._reached:
+            carriers = self.carriers(product)
+            hops = {organisation: 0}
+            came_by: dict[str, FlowRecord] = {}
+            queue = deque([organisation])
+            while queue:
+                node = queue.popleft()
+                if hops[node] >= self.max_partners:
+                    continue
+                for flow in self.facts.flows_out.get(node, ()):
+                    if flow.target in hops or flow.of not in carriers:
+                        continue
+                    if not flow.valid.covers(use.start, use.end):
+                        continue
+                    hops[flow.target] = hops[node] + 1
+                    came_by[flow.target] = flow
+                    queue.append(flow.target)
+            self._reached[key] = _Reached(hops, came_by)
+        return self._reached[key]
+
+    def credit(
+        self, q: ProcessingRecord, flows: tuple[FlowRecord, ...], product: str
+    ) -> tuple[str, int]:
+        """The strategy a way back realises: its weakest step (the highest rank). The
+        processing offer's own strategy, else its process's; each flow's process when it
+        carries the product itself, at best recycling when it carries a material; reuse when
+        the product comes back whole and nothing else is done to it."""
+        steps: list[str] = []
+        own = q.strategy or PROCESS_STRATEGY.get(q.process_class)
+        if own is not None:
+            steps.append(own)
+        kinds = self.facts.vocabulary.process_class
+        for flow in flows:
+            done = PROCESS_STRATEGY.get(kinds.get(flow.process or "", ""))
+            if flow.of == product:
+                if done is not None:
+                    steps.append(done)
+            else:
+                steps.append(done if done is not None and self._rank(done) > 8 else RECYCLE)
+        if not steps:
+            return REUSE, self._rank(REUSE)
+        weakest = max(steps, key=lambda s: (self._rank(s), s))
+        return weakest, self._rank(weakest)
+
+    def _rank(self, strategy: str) -> int:
+        return self.ranks.get(strategy, 9)
+
+    def _way(
+        self, q: ProcessingRecord, site: Site, km: float, offer: SupplyRecord, use: Use
+    ) -> _Way | None:
+        """The way back through ``q`` for ``offer``, however long (None when there is none)."""
+        product, supplier = offer.product_type, offer.supplier
+        producers = self.facts.producers.get(product, frozenset())
+        start = q.organisation
+        reached = self.reached(start, product, use)
+        if start == supplier or start in producers:
+            # back where it ends at once; what the organisation then does with it, as far as
+            # its flows say (a round through a remanufacturer, say), is what is credited
+            nodes, flows = self._round(start, reached, product, use)
+        else:
+            options = []
+            if supplier in reached.hops:
+                options.append((reached.hops[supplier] + 2, 0, supplier))
+            for producer in producers:
+                if producer in reached.hops:
+                    options.append((reached.hops[producer] + 3, 1, producer))
+            if not options:
+                return None
+            _, _, end = min(options)
+            path, route = reached.path(end)
+            nodes, flows = tuple(path), tuple(route)
+        partners = len({*nodes, supplier}) + 1  # and the buyer
+        strategy, rank = self.credit(q, flows, product)
+        return _Way(
+            q, site, km, nodes, flows, partners, strategy, rank, self._shortfall(q, use, product)
+        )
+
+    def _round(
+        self, start: str, reached: _Reached, product: str, use: Use
+    ) -> tuple[tuple[str, ...], tuple[FlowRecord, ...]]:
+        """The shortest round of valid carrying flows from ``start`` back to itself, or just
+        ``start`` when its flows do not come back."""
+        carriers = self.carriers(product)
+        best: tuple[int, str, FlowRecord] | None = None
+        for node, hops in reached.hops.items():
+            if node == start:
+                continue
+            for flow in self.facts.flows_out.get(node, ()):
+                if flow.target != start or flow.of not in carriers:
+                    continue
+                if flow.valid.covers(use.start, use.end) and (
+                    best is None or (hops, flow.flow) < best[:2]
+                ):
+                    best = (hops, flow.flow, flow)
+        if best is None:
+            return (start,), ()
+        path, route = reached.path(best[2].source)
+        return (*path, start), (*route, best[2])
+
+    def _shortfall(self, q: ProcessingRecord, use: Use, product: str) -> float:
+        need = use.returns_per_year
+        if need is None or q.capacity is None:
+            return 0.0
+        if q.capacity_unit == KILOGRAMS:
+            mass = self.facts.vocabulary.typical_mass.get(product)
+            if mass is None:
+                return 0.0
+            need *= mass
+        return max(0.0, need - q.capacity)
+
+    # -- the processors around a place ----------------------------------------------------------
+
+    def _grid(self, product: str) -> SiteGrid[int]:
+        if product not in self._grids:
+            procs = self.facts.processing.get(product, ())
+            self._grids[product] = SiteGrid(
+                (i, site) for i, q in enumerate(procs) for site in q.sites
+            )
+        return self._grids[product]
+
+    def around(self, product: str, use: Use) -> _Around:
+        """The processing offers of ``product`` within the buyer's distance of the place of
+        use: in reach (their radius covers it), outside their own radius, and not valid over
+        the period."""
+        key = (product, round(use.lat, 6), round(use.long, 6), use.within_km, use.start, use.end)
+        if key not in self._around:
+            procs = self.facts.processing.get(product, ())
+            found = _Around()
+            for i, site, km in self._grid(product).within(use.lat, use.long, use.within_km):
+                q = procs[i]
+                if not q.valid.covers(use.start, use.end):
+                    found.invalid.append((q, site, km))
+                elif q.radius_km is None or km <= q.radius_km:
+                    found.reach.append((q, site, km))
+            self._around[key] = found
+        return self._around[key]
+
+    def _valid(self, product: str, use: Use) -> list[int]:
+        key = (product, use.start, use.end)
+        if key not in self._valid_cache:
+            procs = self.facts.processing.get(product, ())
+            self._valid_cache[key] = [
+                i for i, q in enumerate(procs) if q.valid.covers(use.start, use.end)
+            ]
+        return self._valid_cache[key]
+
+    def _to_producers(self, product: str, use: Use) -> list[int]:
+        """The valid processing offers of ``product`` whose way back ends at a producer of it,
+        whoever supplies it (those that end at one supplier are found per supplier)."""
+        key = (product, use.start, use.end)
+        if key not in self._producing:
+            procs = self.facts.processing.get(product, ())
+            producers = self.facts.producers.get(product, frozenset())
+            found = []
+            for i in self._valid(product, use):
+                org = procs[i].organisation
+                if org in producers or producers & self.reached(org, product, use).hops.keys():
+                    found.append(i)
+            self._producing[key] = found
+        return self._producing[key]
+
+    def _reaching(self, supplier: str, product: str, use: Use) -> set[str]:
+        """The organisations from which valid carrying flows lead to ``supplier``."""
+        key = (supplier, product, use.start, use.end)
+        if key not in self._reaching_cache:
+            if self._flows_in is None:
+                self._flows_in = defaultdict(list)
+                for flows in self.facts.flows_out.values():
+                    for flow in flows:
+                        self._flows_in[flow.target].append(flow)
+            carriers = self.carriers(product)
+            seen = {supplier: 0}
+            queue = deque([supplier])
+            while queue:
+                node = queue.popleft()
+                if seen[node] >= self.max_partners:
+                    continue
+                for flow in self._flows_in.get(node, ()):
+                    if flow.source in seen or flow.of not in carriers:
+                        continue
+                    if flow.valid.covers(use.start, use.end):
+                        seen[flow.source] = seen[node] + 1
+                        queue.append(flow.source)
+            self._reaching_cache[key] = set(seen)
+        return self._reaching_cache[key]
+
+    # -- the verdict ------------------------------------------------------------------------
+
+    def verdict(self, offer: SupplyRecord, use: Use) -> Verdict:
+        """Closed, promised or open, with its evidence (see the module description)."""
+        around = self.around(offer.product_type, use)
+        ways = [w for q, s, km in around.reach if (w := self._way(q, s, km, offer, use))]
+        fitting = [w for w in ways if w.partners <= self.max_partners]
+        usable = [w for w in fitting if use.partial or w.shortfall == 0]
+        if usable:
+            return self._closed(min(usable, key=_Way.key), offer, use)
+        return self._not_closed(offer, use, around, ways, fitting)
+
+    def _steps(self, way: _Way, offer: SupplyRecord) -> tuple[Step, ...]:
+        q = way.processing
+        role = role_of(q.process_class)
+        producers = self.facts.producers.get(offer.product_type, frozenset())
+        steps = [
+            Step(
+                3,
+                role,
+                q.organisation,
+                self.facts.label(q.organisation),
+                offer=q.offer,
+                process=q.process,
+                distance_km=round(way.km, 1),
+            )
+        ]
+        for i, flow in enumerate(way.flows):
+            to = flow.target
+            kind = (
+                "supplier" if to == offer.supplier else "producer" if to in producers else "partner"
+            )
+            steps.append(Step(4 + i, kind, to, self.facts.label(to), flow=flow.flow))
+        if way.nodes[-1] != offer.supplier:
+            if len(way.nodes) == 1:
+                steps[0] = replace(steps[0], role=f"{role} and producer")
+            steps.append(
+                Step(
+                    len(steps) + 3,
+                    "supplier (sources from the producer)",
+                    offer.supplier,
+                    self.facts.label(offer.supplier),
+                )
+            )
+        return tuple(steps)
+
+    def _closed(self, way: _Way, offer: SupplyRecord, use: Use) -> Verdict:
+        q = way.processing
+        notes: tuple[Reason, ...] = ()
+        if way.shortfall > 0:
+            notes = (self._capacity(way, use, offer.product_type),)
+        evidence = sorted({q.offer, q.process, *(f.flow for f in way.flows)})
+        return Verdict(
+            status="closed",
+            partners=way.partners,
+            steps=self._steps(way, offer),
+            evidence=tuple(evidence),
+            strategy=way.strategy,
+            rank=way.rank,
+            shortfall=round(way.shortfall, 3) if way.shortfall > 0 else None,
+            notes=notes,
+            processor=q.organisation,
+            path=way.nodes,
+        )
+
+    def _capacity(self, way: _Way, use: Use, product: str) -> Reason:
+        q = way.processing
+        need = use.returns_per_year or 0.0
+        unit = "pieces"
+        if q.capacity_unit == KILOGRAMS:
+            need *= self.facts.vocabulary.typical_mass.get(product, 0.0)
+            unit = "kg"
+        return Reason(
+            "capacity",
+            {
+                "label": self.facts.label(q.organisation),
+                "role": role_of(q.process_class),
+                "offer": q.offer,
+                "capacity": q.capacity,
+                "needed": round(need, 3),
+                "unit": unit,
+            },
+        )
+
+    def _closers(self, offer: SupplyRecord, use: Use, around: _Around) -> list[Closer]:
+        """Valid processing offers out of reach whose way back closes, nearest first: those
+        that end at a producer, and those whose flows reach this supplier."""
+        product = offer.product_type
+        procs = self.facts.processing.get(product, ())
+        inside = {q.offer for q, _, _ in around.reach}
+        reaching = self._reaching(offer.supplier, product, use)
+        options = set(self._to_producers(product, use))
+        options.update(i for i in self._valid(product, use) if procs[i].organisation in reaching)
+        placed = []
+        for i in options:
+            q = procs[i]
+            if q.offer in inside:
+                continue
+            near = nearest_site(q.sites, use.lat, use.long)
+            if near is not None:
+                placed.append((near[1], q.offer, q, near[0]))
+        found: dict[str, Closer] = {}
+        for km, _, q, site in sorted(placed, key=lambda x: (x[0], x[1])):
+            way = self._way(q, site, km, offer, use)
+            if way is None or way.partners > self.max_partners or q.organisation in found:
+                continue
+            found[q.organisation] = Closer(
+                q.organisation,
+                self.facts.label(q.organisation),
+                role_of(q.process_class),
+                q.offer,
+                km,
+                q.radius_km,
+                way.partners,
+            )
+            if len(found) >= CLOSERS:
+                break
+        return list(found.values())
+
+    def _not_closed(
+        self,
+        offer: SupplyRecord,
+        use: Use,
+        around: _Around,
+        ways: list[_Way],
+        fitting: list[_Way],
+    ) -> Verdict:
+        product_label = self.facts.label(offer.product_type)
+        closers = self._closers(offer, use, around)
+        notes: list[Reason] = []
+        change: Change | None = None
+        taker: Step | None = None
+        for q, _site, km in around.invalid:
+            if km <= (q.radius_km if q.radius_km is not None else math.inf):
+                notes.append(self._expired(q, use))
+        if fitting:  # only in part, and the request wants all of it
+            best = min(fitting, key=_Way.key)
+            reason = self._capacity(best, use, offer.product_type)
+            role = role_of(best.processing.process_class)
+            change = Change("partial", True)
+        elif ways:
+            best = min(ways, key=lambda w: (w.partners, w.km, w.processing.offer))
+            reason = Reason(
+                "too-long",
+                {
+                    "label": self.facts.label(best.processing.organisation),
+                    "partners": best.partners,
+                    "max_partners": self.max_partners,
+                },
+            )
+            role = "producer"
+        elif around.reach:
+            q, _, km = min(around.reach, key=lambda x: (x[2], x[0].offer))
+            taker = Step(
+                3,
+                role_of(q.process_class),
+                q.organisation,
+                self.facts.label(q.organisation),
+                offer=q.offer,
+                process=q.process,
+                distance_km=round(km, 1),
+            )
+            reason = Reason(
+                "no-way-back",
+                {
+                    "label": self.facts.label(q.organisation),
+                    "role": role_of(q.process_class),
+                    "product": product_label,
+                },
+            )
+            role = closers[0].role if closers else "producer"
+        elif closers:
+            nearest = closers[0]
+            reason = Reason(
+                "no-processor-in-reach",
+                {
+                    "label": nearest.label,
+                    "role": nearest.role,
+                    "km": round(nearest.distance_km, 1),
+                    "within_km": use.within_km,
+                },
+            )
+            role = nearest.role
+        elif self.facts.processing.get(offer.product_type):
+            reason = Reason("no-way-back-anywhere", {"product": product_label})
+            role = "producer"
+        else:
+            materials = self.facts.vocabulary.composition.get(offer.product_type, frozenset())
+            names = ", ".join(sorted(self.facts.label(m) for m in materials)) or "none known"
+            reason = Reason("no-processor-anywhere", {"product": product_label, "materials": names})
+            role = "recycler"
+        if change is None:
+            change = self._change(offer, use, around, closers)
+        status: Status = "promised" if offer.takes_back and not offer.internal else "open"
+        steps = (taker,) if taker is not None else ()
+        if status == "promised":
+            notes.insert(0, reason)
+            reason = Reason("promised-flag", {"offer": offer.offer})
+        evidence = [offer.offer] if status == "promised" else []
+        evidence += [s.offer for s in steps if s.offer]
+        return Verdict(
+            status=status,
+            steps=steps,
+            missing_role=role,
+            reason=reason,
+            closers=tuple(closers),
+            change=change,
+            notes=tuple(notes),
+            evidence=tuple(evidence),
+        )
+
+    def _expired(self, q: ProcessingRecord, use: Use) -> Reason:
+        return Reason(
+            "expired",
+            {
+                "label": self.facts.label(q.organisation),
+                "what": q.offer,
+                "window": _window_text(q.valid),
+                "start": use.start.isoformat(),
+                "end": use.end.isoformat(),
+            },
+        )
+
+    def _change(
+        self, offer: SupplyRecord, use: Use, around: _Around, closers: list[Closer]
+    ) -> Change | None:
+        """The smallest change that closes the loop: a larger radius when a closer's own
+        radius covers the place of use, else a shorter period or a later start when an offer
+        that would close it is valid only part of the period."""
+        for c in closers:
+            if c.radius_km is None or c.distance_km <= c.radius_km:
+                return Change("within_km", float(math.ceil(c.distance_km)))
+        for q, site, km in sorted(around.invalid, key=lambda x: (x[2], x[0].offer)):
+            if km > min(q.radius_km if q.radius_km is not None else math.inf, use.within_km):
+                continue
+            way = self._way(q, site, km, offer, replace(use, start=use.start, end=use.start))
+            if way is None or way.partners > self.max_partners:
+                continue
+            if q.valid.start is not None and q.valid.start > use.start:
+                return Change("needed_by", q.valid.start.isoformat())
+            if q.valid.end is not None and q.valid.end >= use.start:
+                months = (
+                    (q.valid.end.year - use.start.year) * 12 + q.valid.end.month - use.start.month
+                )
+                if months >= 1:
+                    return Change("period_months", months)
+        return None
+
+
+class _Around:
+    """Processing offers of one product type within the buyer's distance of one place:
+    (offer, site, km), in reach or not valid over the period."""
+
+    def __init__(self) -> None:
+        self.reach: list[tuple[ProcessingRecord, Site, float]] = []
+        self.invalid: list[tuple[ProcessingRecord, Site, float]] = []

@@ -6,6 +6,8 @@ processes and in the thread-mode twin."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -281,3 +283,18 @@ def test_threads_make_room_for_short_jobs_too() -> None:
         thread.join()
     runner.close()
     assert finished[0] == "short" and finished.count("long") == 2 * WORKERS
+
+
+def test_the_forkserver_imports_what_the_main_script_imported(tmp_path: Path) -> None:
+    # every child runs the main script again; the `kringloop` command's script imports the
+    # whole command line, which each worker would otherwise import anew
+    script = tmp_path / "kringloop-like.py"
+    script.write_text(
+        "import sys\n"
+        "from kringloop.service.cli import main\n"
+        "from kringloop.graph import worker\n"
+        "print(worker.main_imports())\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert "'kringloop.service.cli'" in done.stdout, done.stderr
+    assert "'sys'" in done.stdout

@@ -185,8 +185,9 @@ def _commit() -> str:
         capture_output=True,
         text=True,
     )
+    outputs = [":!bench/RESULTS.md", ":!bench/head_of_line.json"]  # what a run writes
     dirty = subprocess.run(
-        ["git", "-C", str(harness.ROOT), "status", "--porcelain", "--untracked-files=no"],
+        ["git", "-C", str(harness.ROOT), "status", "--porcelain", "-uno", "--", ".", *outputs],
         capture_output=True,
         text=True,
     ).stdout.strip()

@@ -6,6 +6,7 @@ processes and in the thread-mode twin."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -298,3 +299,33 @@ def test_the_forkserver_imports_what_the_main_script_imported(tmp_path: Path) ->
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert "'kringloop.service.cli'" in done.stdout, done.stderr
     assert "'sys'" in done.stdout
+
+
+def which_worker(store: OxigraphStore, deadline: Deadline, query: str) -> tuple[int, bool]:
+    """The worker's pid and the answer of an ASK query (holding the worker a moment)."""
+    time.sleep(0.2)
+    return os.getpid(), bool(store.query(query))
+
+
+@pytest.mark.slow
+def test_a_standby_sees_writes_made_while_it_waited(
+    chain: Path, request: pytest.FixtureRequest
+) -> None:
+    runner = roomy(chain, request, extra_workers=0)
+    standby = runner.status().standby_pids
+    writer = OxigraphStore.open(chain)  # the service's writer, beside the read-only workers
+    request.addfinalizer(writer.close)
+    writer.update(f"INSERT DATA {{ <{E}fresh> <{E}p> 1 }}")
+    writer.raw.flush()
+    runner.written()
+    with pytest.raises(QueryTimeout):  # the standby takes the killed worker's place
+        runner.call(query_job, RUNAWAY, 10)
+    assert standby <= runner.status().pids
+
+    async def every_worker() -> list[tuple[int, bool]]:
+        ask = f"ASK {{ <{E}fresh> <{E}p> 1 }}"
+        return await asyncio.gather(*(runner.acall(which_worker, ask) for _ in range(WORKERS)))
+
+    answers = asyncio.run(every_worker())
+    assert standby <= {pid for pid, _ in answers}
+    assert all(found for _, found in answers)

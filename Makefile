@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install sysdeps serve test lint typecheck pytest bench clean
+.PHONY: install sysdeps serve test lint typecheck pytest bench bench-hol clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: install
 	test -x bench/work/peers/bin/oxigraph || ( $(PYTHON) -m venv bench/work/peers && \
 	  bench/work/peers/bin/pip install --quiet oxigraph rdflib-endpoint click uvicorn )
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/head_of_line.py
+
+# Lookups alongside runaway queries, on its own (~1 min; bench/RESULTS.md, its own section).
+bench-hol: install
+	$(BIN)/python bench/head_of_line.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

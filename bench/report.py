@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
+HEAD_OF_LINE = Path(__file__).resolve().parent / "head_of_line.json"
 SYSTEMS = ("kringloop", "minimal", "oxigraph", "floor")
 
 
@@ -199,6 +201,8 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", f"Whole run: {results['elapsed_s'] / 60:.1f} min."]
     if NOTES.exists():
         lines += ["", NOTES.read_text().rstrip()]
+    if HEAD_OF_LINE.exists():
+        lines += head_of_line(json.loads(HEAD_OF_LINE.read_text()))
     return "\n".join(lines) + "\n"
 
 
@@ -335,3 +339,62 @@ def _tier(tier: str, f: dict[str, Any]) -> list[str]:
             "runs queries in worker processes): an upper bound of the simultaneous peak."
         )
     return lines
+
+
+def head_of_line(runs: dict[str, Any]) -> list[str]:
+    """The section of bench/head_of_line.py: lookups alongside runaway queries."""
+    lines = [
+        "",
+        "## Lookups alongside runaway queries (bench/head_of_line.py)",
+        "",
+        "`kringloop serve` on an on-disk store with the demo data, 3 query workers, a 3 s query "
+        "limit, the union default graph. R clients keep a runaway query in flight (a count over "
+        "a three-way cross join of the store: it blocks inside the engine until its worker is "
+        "killed; each client sends the next as soon as its 504 comes), started at once, with 4 "
+        "clients sending a lookup after another (one subject's triples) alongside, for 15 s; a "
+        "fresh server for each R. Latencies are the clients' own. Before = the code without "
+        "standby or extra workers; after = with them (defaults: 1 standby, up to 4 extra, a job "
+        "is long after 0.5 s).",
+        "",
+        "| code | runaways | lookups | worst s | p95 ms | median ms | 503 | runaways answered "
+        "| runaway answer s (min-max) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for label, run in runs.items():
+        for key in ("3", "6"):
+            f = run.get(key)
+            if not f:
+                continue
+            statuses = sorted(f["runaway_statuses"].items())
+            answered = ", ".join(f"{n} × {code}" for code, n in statuses)
+            span = f["runaway_answer_s"]
+            lines.append(
+                f"| {label} | {key} | {f['lookups']:,} | {f['lookup_worst_s']:.2f} | "
+                f"{f['lookup_p95_s'] * 1000:.0f} | {f['lookup_p50_s'] * 1000:.1f} | "
+                f"{f['lookup_503']} | {answered} | {span['min']:.1f}-{span['max']:.1f} |"
+            )
+    lines += [
+        "",
+        "Before, a lookup waited for a runaway's deadline and then for a replacement worker "
+        "to spawn (1.4 s idle, more on busy cores), and runaways re-sent at once took the "
+        "workers again: with 6, most lookups waited 10 s and got 503. After, a killed worker's "
+        "place is taken at once (standby, or an extra worker already running), workers are "
+        "forked in ~20 ms, and once long jobs hold the workers extra ones take the lookups: "
+        "the slowest lookups are those queued behind runaways that had not yet run 0.5 s "
+        "(about 1-2 × 0.5 s). Up to 7 worker processes run meanwhile (3 + 4 extra) and a "
+        "standby; extras stop after 30 s idle.",
+        "",
+    ]
+    for label, run in runs.items():
+        m = run["machine"]
+        lines += [
+            f"{label}: {run['code']}; {m['date']}, {m['cpu']}, nproc {m['nproc']}, load average "
+            f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} at the start and "
+            f"{', '.join(f'{x:.2f}' for x in run['load_average_at_end'])} at the end; `free -g`:",
+            "",
+            "```",
+            m["free_g"],
+            "```",
+            "",
+        ]
+    return lines[:-1]

@@ -11,6 +11,12 @@ read row by row against a deadline and a row cap before anything is answered:
   finishes in the background, holding one of the pool's threads. When every worker is held,
   new queries wait and get `Busy`.
 
+Long jobs do not hold up short ones (`Headroom`): at most ``workers`` jobs that are still
+short run at once, and a job that has run for longer than ``long_s`` stops counting against
+that, up to ``extra_workers`` more jobs in all. So while runaway queries hold every worker, a
+lookup still starts at once (or within ``long_s``), and up to ``workers + extra_workers - 1``
+runaways at a time cannot make it wait.
+
 That thread mode (`ThreadRunner`) is what in-memory stores get (tests, throw-away stores: a
 second process cannot open them). On-disk stores get `kringloop.graph.isolation.ProcessRunner`,
 whose workers are processes that are killed at the deadline, so a runaway query really stops.
@@ -27,7 +33,7 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -85,6 +91,74 @@ def busy_error(waited_s: float, *, why: str | None = None) -> Busy:
         or f"every query worker stayed busy for {waited_s:g} s (other queries are still running)",
         hint="try again in a few seconds",
     )
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """How a pool of workers makes room for short jobs while long ones hold its workers.
+
+    Jobs cannot be told apart before they run, but a job that has run for longer than
+    ``long_s`` is *long*. At most ``workers`` short jobs run at once; long ones stop counting
+    against that, up to ``extra_workers`` more jobs in all, so short work finds a worker while
+    runaways run out their deadline. Worker processes also keep ``standby_workers`` started,
+    warm and with the store open, to take the place of a killed worker at once (or to join as
+    an extra one); an extra process idle for ``extra_idle_s`` stops (each holds its caches).
+
+    >>> Headroom(extra_workers=2, long_s=1.0).room(2, [0.0, 0.0], now=5.0)  # both long
+    2
+    >>> Headroom(extra_workers=2, long_s=1.0).room(2, [0.0, 4.5], now=5.0)  # one long
+    1
+    >>> Headroom(extra_workers=2, long_s=1.0).room(2, [0.0, 0.0, 0.0, 0.0], now=5.0)  # full
+    0
+    >>> Headroom(extra_workers=0).room(2, [0.0, 0.0], now=5.0)  # a fixed pool
+    0
+    """
+
+    extra_workers: int = 4
+    long_s: float = 0.5
+    standby_workers: int = 1
+    extra_idle_s: float = 30.0
+
+    def room(self, workers: int, busy_since: Iterable[float], now: float) -> int:
+        """How many more jobs may start at ``now``, given when the running jobs started."""
+        running = list(busy_since)
+        short = sum(1 for started in running if now - started < self.long_s)
+        return max(0, min(workers - short, workers + self.extra_workers - len(running)))
+
+    def turns_long(self, busy_since: Iterable[float], now: float) -> float | None:
+        """Seconds until the next short job among ``busy_since`` turns long (None: none is
+        short), which is when `room` may grow."""
+        waits = [started + self.long_s - now for started in busy_since]
+        left = [w for w in waits if w > 0]
+        return min(left) if left else None
+
+
+class _Gate:
+    """Admission of jobs to the threads of a `QueryRunner`, by the rule of `Headroom`."""
+
+    def __init__(self, workers: int, headroom: Headroom) -> None:
+        self.workers = workers
+        self.headroom = headroom
+        self._changed = threading.Condition()
+        self._running: dict[object, float] = {}
+
+    def enter(self, deadline: Deadline) -> object | None:
+        """A token once the job may start, or None if its deadline passes first."""
+        token = object()
+        with self._changed:
+            while not deadline.expired():  # waited in the queue past its deadline: no start
+                now = time.monotonic()
+                if self.headroom.room(self.workers, self._running.values(), now) > 0:
+                    self._running[token] = now
+                    return token
+                turns = self.headroom.turns_long(self._running.values(), now)
+                self._changed.wait(min(deadline.remaining, turns or deadline.remaining))
+        return None
+
+    def leave(self, token: object) -> None:
+        with self._changed:
+            del self._running[token]
+            self._changed.notify_all()
 
 
 @dataclass(frozen=True)
@@ -205,22 +279,37 @@ class QueryRunner:
     >>> runner.close()
     """
 
-    def __init__(self, *, timeout_s: float, max_rows: int, workers: int = 4) -> None:
+    def __init__(
+        self,
+        *,
+        timeout_s: float,
+        max_rows: int,
+        workers: int = 4,
+        headroom: Headroom | None = None,
+    ) -> None:
         self.timeout_s = timeout_s
         self.max_rows = max_rows
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kringloop-query")
+        headroom = headroom or Headroom()
+        self._gate = _Gate(workers, headroom)
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers + headroom.extra_workers, thread_name_prefix="kringloop-query"
+        )
 
     def submit(self, job: Callable[[Deadline], T]) -> Pending[T]:
         deadline = Deadline(self.timeout_s)
 
         def guarded() -> T:
+            token = self._gate.enter(deadline)
+            if token is None:  # waited past its deadline: do not start
+                raise busy_error(deadline.seconds)
             deadline.started.set()
-            deadline.check()  # waited in the queue past its deadline: do not start
             try:
                 return job(deadline)
             except BaseException as error:
                 _detach(error)
                 raise
+            finally:
+                self._gate.leave(token)
 
         return Pending(self._pool.submit(guarded), deadline)
 
@@ -256,7 +345,9 @@ class ThreadRunner(Runner):
     """Jobs in a pool of threads over one shared store (in-memory stores).
 
     A query that blocks inside the engine is answered with `QueryTimeout` at its deadline but
-    keeps its thread (and a core) until it ends by itself; see the module's docstring.
+    keeps its thread (and a core) until it ends by itself; see the module's docstring. While
+    such jobs hold every thread, up to ``headroom.extra_workers`` more threads take short work
+    (`Headroom`); there are no standby threads, a thread costs nothing to start.
 
     >>> store = ox.Store()
     >>> runner = ThreadRunner(store, timeout_s=5, max_rows=10, workers=1)
@@ -265,11 +356,21 @@ class ThreadRunner(Runner):
     >>> runner.close()
     """
 
-    def __init__(self, store: object, *, timeout_s: float, max_rows: int, workers: int) -> None:
+    def __init__(
+        self,
+        store: object,
+        *,
+        timeout_s: float,
+        max_rows: int,
+        workers: int,
+        headroom: Headroom | None = None,
+    ) -> None:
         self.store = store
         self.timeout_s = timeout_s
         self.max_rows = max_rows
-        self._runner = QueryRunner(timeout_s=timeout_s, max_rows=max_rows, workers=workers)
+        self._runner = QueryRunner(
+            timeout_s=timeout_s, max_rows=max_rows, workers=workers, headroom=headroom
+        )
 
     def call(self, job: Callable[..., T], *args: object) -> T:
         return self._runner.run(lambda deadline: job(self.store, deadline, *args))

@@ -48,12 +48,14 @@ def make_runner(settings: Settings, store: Store) -> Runner:
             max_rows=settings.max_result_rows,
             workers=settings.query_workers,
             queue_wait_s=settings.queue_wait_s,
+            headroom=settings.headroom(),
         )
     return ThreadRunner(
         store,
         timeout_s=settings.query_timeout_s,
         max_rows=settings.max_result_rows,
         workers=settings.query_workers,
+        headroom=settings.headroom(),
     )
 
 

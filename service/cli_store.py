@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import sys
 from pathlib import Path
@@ -228,6 +229,7 @@ def serve(
 ) -> None:
     """Serve the store over HTTP (initialises an empty store with the demo data first)."""
     import uvicorn
+    import uvicorn.config
 
     from kringloop.service.app import create_app
 
@@ -235,4 +237,8 @@ def serve(
         update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
     )
     application = run(lambda: create_app(settings))
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    logs = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)  # and kringloop's own lines (workers)
+    logs["loggers"]["kringloop"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    uvicorn.run(
+        application, host=settings.host, port=settings.port, log_level="info", log_config=logs
+    )

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from kringloop.graph.execution import Headroom
     from kringloop.graph.remote import SparqlConfig
 
 
@@ -94,6 +95,27 @@ class Settings(BaseSettings):
     queue_wait_s: float = Field(
         10.0, gt=0, description="how long a query waits for a free worker before 503 (process mode)"
     )
+    query_long_s: float = Field(
+        0.5,
+        gt=0,
+        description="a query running longer counts as long: while long queries hold the "
+        "workers, extra workers take the others (up to query_extra_workers)",
+    )
+    query_extra_workers: int = Field(
+        4,
+        ge=0,
+        description="workers (processes or threads) taken on beyond query_workers while long "
+        "queries hold them; 0: a fixed pool, where runaway queries make every other one wait",
+    )
+    query_standby_workers: int = Field(
+        1,
+        ge=0,
+        description="worker processes kept started with the store open, to replace a killed "
+        "worker or join as an extra one at once (process mode)",
+    )
+    query_extra_idle_s: float = Field(
+        30.0, gt=0, description="an extra worker process idle this long stops (process mode)"
+    )
     max_concurrent_requests: int = Field(
         64, ge=1, description="requests in flight at once; more are refused with 503 + Retry-After"
     )
@@ -122,6 +144,17 @@ class Settings(BaseSettings):
         description='origins allowed to call the API from a browser (JSON list, e.g. ["*"]); '
         "empty: CORS off",
     )
+
+    def headroom(self) -> Headroom:
+        """How the query workers make room for short queries while long ones hold them."""
+        from kringloop.graph.execution import Headroom
+
+        return Headroom(
+            extra_workers=self.query_extra_workers,
+            long_s=self.query_long_s,
+            standby_workers=self.query_standby_workers,
+            extra_idle_s=self.query_extra_idle_s,
+        )
 
     def sparql_config(self) -> SparqlConfig | None:
         """The external SPARQL server's configuration (None without a query URL)."""

@@ -18,7 +18,7 @@ from kringloop.graph import OxigraphStore
 from kringloop.graph.isolation import ProcessRunner
 from kringloop.service.app import create_app
 from kringloop.service.settings import Settings
-from tests.hardening import canonical_hash
+from tests.hardening import canonical_hash, whole
 
 TOKEN = "hardening-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -80,7 +80,7 @@ def test_a_pathological_query_is_killed_at_the_timeout(tmp_path: Path) -> None:
         runner = client.app.state.runner  # type: ignore[attr-defined]
         assert isinstance(runner, ProcessRunner)
         for name, query in PATHOLOGICAL.items():
-            pids = {int(w.process.pid or 0) for w in runner._all}
+            pids = runner.status().pids
             started = time.monotonic()
             response = ask(client, query)
             took = time.monotonic() - started
@@ -89,13 +89,11 @@ def test_a_pathological_query_is_killed_at_the_timeout(tmp_path: Path) -> None:
             assert body["error"] == "query_timeout" and "1 s" in body["message"]
             assert took < 1.0 + 2.0, f"{name}: answered after {took:.2f} s"
             # the worker that ran it is gone: its CPU is free again
-            gone = pids - {int(w.process.pid or 0) for w in runner._all}
+            gone = pids - runner.status().pids
             assert len(gone) == 1 and not any(alive(pid) for pid in gone), name
         assert runner.stats["killed"] == len(PATHOLOGICAL)
         # the pool refills itself and answers again
-        deadline = time.monotonic() + 30
-        while runner._idle.qsize() < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        whole(runner)
         assert ask(client, "ASK { ?s ?p ?o }").json()["boolean"] is True
 
 
@@ -116,6 +114,41 @@ def test_simple_queries_are_answered_while_a_runaway_one_runs(tmp_path: Path) ->
         slow.join()
         assert results == [504]
         assert len(times) >= 5 and max(times) < 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("runaways", [2, 4], ids=["workers", "twice-workers"])
+def test_lookups_do_not_wait_behind_runaway_queries(tmp_path: Path, runaways: int) -> None:
+    # the default room for short work: a standby and up to 4 extra workers
+    with disk_client(tmp_path / "store", query_timeout_s=3.0) as client:
+        runner = client.app.state.runner  # type: ignore[attr-defined]
+        answers: list[tuple[str, int]] = []  # in the order they came
+        lock = threading.Lock()
+
+        def runaway() -> None:
+            status = ask(client, PATHOLOGICAL["cartesian"]).status_code
+            with lock:
+                answers.append(("runaway", status))
+
+        held = [threading.Thread(target=runaway) for _ in range(runaways)]
+        for thread in held:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # every runaway has a worker or queues up
+            status = runner.status()
+            if status.busy + status.waiting == runaways:
+                break
+            time.sleep(0.01)
+        while any(thread.is_alive() for thread in held):
+            status = ask(client, f"ASK {{ <{E}n1> <{E}next> <{E}n2> }}").status_code
+            with lock:
+                answers.append(("lookup" if not runner.stats["killed"] else "late lookup", status))
+        for thread in held:
+            thread.join()
+        # the first lookup was answered before any runaway was killed; none was refused
+        assert answers[0] == ("lookup", 200), answers[:5]
+        assert {status for _, status in answers} == {200, 504}
+        assert [a for a in answers if a[0] == "runaway"] == [("runaway", 504)] * runaways
 
 
 @pytest.mark.slow
@@ -176,7 +209,11 @@ def test_a_match_runs_in_a_worker_within_the_deadline(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_busy_workers_answer_503_with_retry_after(tmp_path: Path) -> None:
     with disk_client(
-        tmp_path / "store", query_workers=1, queue_wait_s=0.3, query_timeout_s=3.0
+        tmp_path / "store",
+        query_workers=1,
+        query_extra_workers=0,  # a fixed pool: the runaway holds the only worker
+        queue_wait_s=0.3,
+        query_timeout_s=3.0,
     ) as client:
         slow = threading.Thread(target=lambda: ask(client, PATHOLOGICAL["cartesian"]))
         slow.start()

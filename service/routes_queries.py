@@ -29,7 +29,7 @@ from kringloop.graph.execution import (
 from kringloop.queries.catalog import RESERVED_NAMES, Catalog, NamedQuery
 from kringloop.queries.params import TYPES
 from kringloop.service.deps import run_read
-from kringloop.service.errors import RequestError, UnsupportedMediaType
+from kringloop.service.errors import RequestError, UnsupportedMediaType, json_body_error
 from kringloop.service.negotiation import GRAPHS, SOLUTIONS, choose, media_type, negotiate
 from kringloop.service.routes_ui import languages_of, render
 
@@ -167,10 +167,13 @@ async def read_values(request: Request) -> tuple[dict[str, object], list[str]]:
         if kind == "application/json":
             try:
                 data = json.loads(body or b"{}")
-            except (ValueError, UnicodeDecodeError) as err:
-                raise RequestError(f"the JSON body does not parse: {err}") from err
+            except ValueError as err:  # UnicodeDecodeError and JSONDecodeError among them
+                raise json_body_error(err) from err
             if not isinstance(data, dict):
-                raise RequestError("the JSON body must be an object: {name: value, ...}")
+                raise RequestError(
+                    "the JSON body must be an object: {name: value, ...}",
+                    hint="send the parameters as one JSON object, or as a form",
+                )
             _pairs_to_values(list(data.items()), values)
         elif kind == "application/x-www-form-urlencoded":
             try:

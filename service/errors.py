@@ -161,6 +161,15 @@ def status_of(error: KringloopError) -> tuple[int, str]:
     return 400, "bad_request"
 
 
+#: The hint of an error that brings none of its own, by status (0: any other).
+FALLBACK_HINTS = {
+    0: "see /docs for what each operation takes and answers",
+    400: "correct the request as the message says; /docs describes every operation",
+    404: "see /docs for the operations, GET /queries for the named queries",
+    406: "accept one of the media types /docs lists for this operation",
+}
+
+
 def describe(error: KringloopError) -> dict[str, object]:
     """The JSON body for ``error``."""
     status, code = status_of(error)
@@ -184,7 +193,7 @@ def describe(error: KringloopError) -> dict[str, object]:
         ]
     else:
         body["message"] = error.message
-        body["hint"] = error.hint
+        body["hint"] = error.hint or FALLBACK_HINTS.get(status, FALLBACK_HINTS[0])
     if isinstance(error, ResolutionError):
         body["field"], body["candidates"] = error.field, error.candidates
     position = getattr(error, "position", None)
@@ -317,8 +326,6 @@ def allowed_methods(request: Request, routed: str = "") -> list[str]:
         pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, request.url.path):
             found |= {method.upper() for method in operations}
-    if "GET" in found:
-        found.add("HEAD")
     return sorted(found, key=lambda m: (METHODS.index(m) if m in METHODS else len(METHODS), m))
 
 

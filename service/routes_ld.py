@@ -111,7 +111,10 @@ def resource(
     if not html:
         triples = concise_bounded_description(store, iri)
         if not triples:
-            raise NotFoundError(f"the knowledge graph says nothing about <{iri}>")
+            raise NotFoundError(
+                f"the knowledge graph says nothing about <{iri}>",
+                hint="check the IRI; the SPARQL editor at / shows what the graph holds",
+            )
         return rdf_response(request, triples, format_name)
     languages = languages_of(request, lang)
     description = describe(store, iri, languages)
@@ -186,7 +189,10 @@ def router() -> APIRouter:
     def ontology(request: Request, format: FormatParam = None, lang: LangParam = None) -> Response:
         """The vocabulary as a page (classes and properties), Turtle or JSON-LD."""
         if not ONTOLOGY_FILE.is_file():
-            raise NotFoundError("the ontology file is not installed")
+            raise NotFoundError(
+                "the ontology file is not installed",
+                hint="reinstall kringloop: the package ships ontology/kringloop.ttl",
+            )
         if wants_html(request, format):
             languages = languages_of(request, lang)
             page = document(ONTOLOGY_FILE, languages)

@@ -160,7 +160,10 @@ def _openapi(query: NamedQuery, *, post: bool) -> dict[str, Any]:
 def _pairs_to_values(pairs: list[tuple[str, str]], values: dict[str, object]) -> None:
     for name, value in pairs:
         if name in values:
-            raise RequestError(f"parameter {name!r} is given more than once")
+            raise RequestError(
+                f"parameter {name!r} is given more than once",
+                hint="give each parameter once, in the URL or in the body",
+            )
         values[name] = value
 
 
@@ -187,7 +190,9 @@ async def read_values(request: Request) -> tuple[dict[str, object], list[str]]:
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise RequestError("the form body is not UTF-8") from err
+                raise RequestError(
+                    "the form body is not UTF-8", hint="send the form as UTF-8"
+                ) from err
             _pairs_to_values(parse_qsl(text, keep_blank_values=True), values)
         elif body.strip():
             raise UnsupportedMediaType(

@@ -102,7 +102,10 @@ def match(
             )
         except ValidationError as err:
             messages = "; ".join(str(e["msg"]) for e in err.errors())
-            raise RequestError(f"this match cannot be made: {messages}") from err
+            raise RequestError(
+                f"this match cannot be made: {messages}",
+                hint="see POST /match in /docs for what each field takes",
+            ) from err
         result = request.app.state.runner.call(jobs.match_job, body)  # within the time limit
         graph = visual_chains.fresh_match(store, result, languages=languages)
     else:

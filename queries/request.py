@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import pyoxigraph as ox
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: The score components, in the order they are reported.
 COMPONENTS = (
@@ -100,13 +101,27 @@ class MatchRequest(BaseModel):
     top_k: int = Field(5, ge=1, le=50)
     partial: bool = Field(True, description="welcome offers that cover only part of the quantity")
     requester: str | None = Field(
-        None, max_length=500, description="IRI of the requesting organisation"
+        None,
+        max_length=500,
+        description="IRI of the requesting organisation",
+        json_schema_extra={"format": "iri"},
     )
     network_surplus: bool = Field(
         False, description="also consider the internal surplus of other organisations"
     )
     include_open: bool = Field(True, description="also list chains whose loop does not close")
     save: bool = Field(False, description="store the match as a PROV record")
+
+    @field_validator("requester")
+    @classmethod
+    def _iri(cls, value: str | None) -> str | None:
+        """The requester is looked up as an IRI: refuse anything else here, not in a query."""
+        if value is not None:
+            try:
+                ox.NamedNode(value)
+            except ValueError as err:
+                raise ValueError(f"requester must be an absolute IRI: {err}") from None
+        return value
 
     @model_validator(mode="after")
     def _where(self) -> MatchRequest:

@@ -72,6 +72,7 @@ BAD = [
     Bad("POST", "/match", 422, "/match", {"json": [1, 2]}, "body:"),
     Bad("POST", "/match", 422, "/match", {"data": {"what": "chairs"}}, "body:"),
     Bad("POST", "/match", 422, "/match", {"json": {"what": "zzzzq", "near": "Gent"}}),
+    Bad("POST", "/match", 422, "/match", {"json": {"what": "x", "requester": ""}}, "requester"),
     Bad(
         "GET",
         "/viz/neighbourhood",

@@ -24,7 +24,7 @@ COMPONENTS = (
 class Weights(BaseModel):
     """How much each score component counts (0 removes its influence)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     product_fit: float = Field(1.0, ge=0, le=10)
     circularity: float = Field(1.5, ge=0, le=10)
@@ -49,8 +49,11 @@ class Weights(BaseModel):
 class MatchRequest(BaseModel):
     """A buyer's request: what, how many, where, when, and which kinds of loop are acceptable."""
 
+    # strict: a value of another JSON type than the schema's (0 for false, "40" for 40) is
+    # refused, not converted; only dates come as text
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -77,7 +80,9 @@ class MatchRequest(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90)
     long: float | None = Field(None, ge=-180, le=180)
     within_km: float = Field(50, gt=0, le=1000, description="maximum distance to the supplier")
-    needed_by: date | None = Field(None, description="when the buyer needs it")
+    needed_by: date | None = Field(
+        None, strict=False, description="when the buyer needs it (YYYY-MM-DD)"
+    )
     period_months: int | None = Field(None, gt=0, le=600, description="how long it is needed")
     business_models: list[str] = Field(
         default_factory=list, max_length=20, description="accepted business models (slugs or IRIs)"
@@ -111,6 +116,14 @@ class MatchRequest(BaseModel):
     )
     include_open: bool = Field(True, description="also list chains whose loop does not close")
     save: bool = Field(False, description="store the match as a PROV record")
+
+    @field_validator("needed_by", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        """A date as YYYY-MM-DD text (or a date), not a number of seconds since 1970."""
+        if value is not None and not isinstance(value, str | date):
+            raise ValueError("needed_by must be a date as YYYY-MM-DD")
+        return value
 
     @field_validator("requester")
     @classmethod

@@ -73,6 +73,11 @@ BAD = [
     Bad("POST", "/match", 422, "/match", {"data": {"what": "chairs"}}, "body:"),
     Bad("POST", "/match", 422, "/match", {"json": {"what": "zzzzq", "near": "Gent"}}),
     Bad("POST", "/match", 422, "/match", {"json": {"what": "x", "requester": ""}}, "requester"),
+    Bad("POST", "/match", 422, "/match", {"json": {"what": "x", "near": "G", "save": 0}}, "save"),
+    Bad(
+        "POST", "/match", 422, "/match", {"json": {"what": "x", "near": "G", "top_k": "5"}}, "top_k"
+    ),
+    Bad("POST", "/match", 422, "/match", {"json": {"what": "x", "near": "G", "needed_by": 0}}),
     Bad(
         "GET",
         "/viz/neighbourhood",

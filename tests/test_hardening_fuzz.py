@@ -25,10 +25,11 @@ TOKEN = "fuzz-token"
 
 
 def fuzz_app() -> FastAPI:
+    """The service over the demo data, so that names resolve and matches reach every stage."""
     return create_app(
         Settings(
             store="memory",
-            demo_data=False,
+            demo_data=True,
             write_token=SecretStr(TOKEN),
             query_timeout_s=5,
             max_result_rows=5000,

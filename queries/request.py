@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import pyoxigraph as ox
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: The score components, in the order they are reported.
 COMPONENTS = (
@@ -24,7 +25,7 @@ COMPONENTS = (
 class Weights(BaseModel):
     """How much each score component counts (0 removes its influence)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     product_fit: float = Field(1.0, ge=0, le=10)
     circularity: float = Field(1.5, ge=0, le=10)
@@ -49,8 +50,11 @@ class Weights(BaseModel):
 class MatchRequest(BaseModel):
     """A buyer's request: what, how many, where, when, and which kinds of loop are acceptable."""
 
+    # strict: a value of another JSON type than the schema's (0 for false, "40" for 40) is
+    # refused, not converted; only dates come as text
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -83,7 +87,9 @@ class MatchRequest(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90)
     long: float | None = Field(None, ge=-180, le=180)
     within_km: float = Field(50, gt=0, le=1000, description="maximum distance to the supplier")
-    needed_by: date | None = Field(None, description="when the buyer needs it")
+    needed_by: date | None = Field(
+        None, strict=False, description="when the buyer needs it (YYYY-MM-DD)"
+    )
     period_months: int | None = Field(None, gt=0, le=600, description="how long it is needed")
     business_models: list[str] = Field(
         default_factory=list, max_length=20, description="accepted business models (slugs or IRIs)"
@@ -107,7 +113,10 @@ class MatchRequest(BaseModel):
     top_k: int = Field(5, ge=1, le=50)
     partial: bool = Field(True, description="welcome offers that cover only part of the quantity")
     requester: str | None = Field(
-        None, max_length=500, description="IRI of the requesting organisation"
+        None,
+        max_length=500,
+        description="IRI of the requesting organisation",
+        json_schema_extra={"format": "iri"},
     )
     network_surplus: bool = Field(
         False, description="also consider the internal surplus of other organisations"
@@ -119,6 +128,25 @@ class MatchRequest(BaseModel):
         "score: by score alone",
     )
     save: bool = Field(False, description="store the match as a PROV record")
+
+    @field_validator("needed_by", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        """A date as YYYY-MM-DD text (or a date), not a number of seconds since 1970."""
+        if value is not None and not isinstance(value, str | date):
+            raise ValueError("needed_by must be a date as YYYY-MM-DD")
+        return value
+
+    @field_validator("requester")
+    @classmethod
+    def _iri(cls, value: str | None) -> str | None:
+        """The requester is looked up as an IRI: refuse anything else here, not in a query."""
+        if value is not None:
+            try:
+                ox.NamedNode(value)
+            except ValueError as err:
+                raise ValueError(f"requester must be an absolute IRI: {err}") from None
+        return value
 
     @model_validator(mode="after")
     def _where(self) -> MatchRequest:

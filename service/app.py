@@ -21,6 +21,7 @@ from kringloop.service import (
     gsp,
     limits,
     metrics,
+    openapi,
     routes_ld,
     routes_match,
     routes_queries,
@@ -90,12 +91,13 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Circular procurement knowledge graph: SPARQL, matchmaking, loops.",
         lifespan=lifespan,
-        docs_url=None,  # served from this host by limits.install_docs, not from a CDN
+        docs_url=None,  # served from this host by openapi.install, not from a CDN
         redoc_url=None,  # ReDoc loads its script from a CDN
     )
     app.state.settings = settings
     app.state.write_lock = WriteLock()  # writes one at a time; query workers then reopen
     errors.install(app)
+    openapi.install(app)
     app.state.gate = limits.install(
         app,
         max_body_bytes=settings.max_body_bytes,

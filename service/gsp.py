@@ -65,14 +65,18 @@ _BODY_DOC: dict[str, Any] = {
     }
 }
 _GET_DOC: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the graph (or dataset)", "content": {m: {} for m in GRAPHS}},
+    200: {
+        "description": "the graph (or dataset)",
+        "content": {m: {} for m in negotiation.sent(GRAPHS, DATASETS)},
+    },
+    400: {"description": "a graph IRI that is not absolute, or both ?default and ?graph"},
     404: {"description": "no such named graph"},
     406: {"description": "no acceptable RDF format"},
 }
 _WRITE_DOC: dict[int | str, dict[str, Any]] = {
     201: {"description": "the graph was created"},
     204: {"description": "the graph was replaced or extended"},
-    400: {"description": "the body does not parse (line and column given)"},
+    400: {"description": "the body does not parse (line and column given), or bad parameters"},
     401: {"description": "no bearer token"},
     403: {"description": "wrong token, or the service is read-only"},
     413: {"description": "body too large"},
@@ -304,9 +308,10 @@ async def store_post(
     status_code=204,
     responses={
         204: {"description": "removed"},
-        404: {"description": "no such named graph"},
+        400: {"description": "no graph named, or a graph IRI that is not absolute"},
         401: {"description": "no bearer token"},
         403: {"description": "wrong token, or the service is read-only"},
+        404: {"description": "no such named graph"},
     },
 )
 async def store_delete(

@@ -1,4 +1,4 @@
-"""Limits and headers that hold for every request: body size, concurrency, HTML headers, docs.
+"""Limits and headers that hold for every request: body size, concurrency, HTML headers.
 
 Pure ASGI middleware (nothing buffers a streamed answer):
 
@@ -11,15 +11,11 @@ Pure ASGI middleware (nothing buffers a streamed answer):
   ``/healthz`` and ``/metrics`` are never refused.
 - `SecurityHeaders`: every HTML answer gets the pages' security headers (CSP, nosniff,
   no referrer, no framing), whichever route made it; every answer gets ``nosniff``.
-
-`install_docs` serves the OpenAPI documentation at ``/docs`` with Swagger UI from
-``static/swagger/`` (FastAPI's default page loads it from a CDN) and turns ReDoc off.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kringloop.graph.errors import Busy
@@ -189,84 +185,6 @@ class SecurityHeaders:
         await self.app(scope, receive, sending)
 
 
-DOCS_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>kringloop API</title>
-<link rel="icon" type="image/png" href="/static/swagger/favicon-32x32.png">
-<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="/static/swagger/swagger-ui-bundle.js"></script>
-<script src="/static/swagger/init.js"></script>
-</body>
-</html>
-"""
-
-
-def install_docs(app: FastAPI) -> None:
-    """``/docs``: Swagger UI from this host (create the app with ``docs_url=None``)."""
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return HTMLResponse(DOCS_PAGE)
-
-
-#: Answers any operation can give (the middleware and the error mapping apply to all of them).
-COMMON_ERRORS: dict[str, str] = {
-    "400": "a malformed request: bad parameters, syntax errors, refused SERVICE/LOAD",
-    "404": "nothing there",
-    "406": "no acceptable format for this answer",
-    "413": "the request body is larger than the service's limit",
-    "415": "a request body of an unsupported Content-Type",
-    "422": "a value that cannot be used (request validation, unresolved names, SHACL)",
-    "503": "too many requests in flight, or every worker busy (see Retry-After)",
-    "504": "the work ran over the time limit and was stopped",
-}
-ERROR_SCHEMA: dict[str, object] = {
-    "type": "object",
-    "description": "kringloop's error body (see kringloop.service.errors)",
-    "properties": {
-        "error": {"type": "string"},
-        "status": {"type": "integer"},
-        "message": {"type": "string"},
-        "hint": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-        "detail": {"type": "string"},
-    },
-    "required": ["error", "status", "message"],
-}
-
-
-def document_errors(app: FastAPI) -> None:
-    """Declare the common error answers (JSON or plain text) on every operation of the
-    OpenAPI document, so that what the service really answers is what it documents."""
-    build = app.openapi
-
-    def openapi() -> dict[str, object]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = build()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components["Error"] = ERROR_SCHEMA
-        error = {"$ref": "#/components/schemas/Error"}
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                for code, description in COMMON_ERRORS.items():
-                    entry = responses.setdefault(code, {"description": description})
-                    content = entry.setdefault("content", {})
-                    json = content.get("application/json", {}).get("schema")
-                    body = {"anyOf": [json, error]} if json and json != error else error
-                    content["application/json"] = {"schema": body}
-                    content.setdefault("text/plain", {"schema": {"type": "string"}})
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def install(
     app: FastAPI,
     *,
@@ -275,8 +193,6 @@ def install(
     max_concurrent_requests: int,
 ) -> Gate:
     """Add the limits and headers to ``app``; returns its concurrency gate."""
-    install_docs(app)
-    document_errors(app)
     gate = Gate(max_concurrent_requests)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, data_limit=max_body_bytes, other_limit=max_json_body_bytes)

@@ -143,6 +143,18 @@ DATASETS: dict[str, Format] = {
     "application/trig": Format("application/trig", rdf=_R.TRIG),
 }
 
+
+def sent(*tables: dict[str, Format]) -> list[str]:
+    """The media types answers chosen from ``tables`` are sent in (aliases folded).
+
+    >>> sent(DATASETS)
+    ['application/n-quads', 'application/trig']
+    >>> "application/json" in sent(SOLUTIONS)
+    False
+    """
+    return list(dict.fromkeys(f.media_type for table in tables for f in table.values()))
+
+
 #: Short names for the ``format`` parameter, per kind of answer.
 _SOLUTION_NAMES = {
     "json": "application/sparql-results+json",

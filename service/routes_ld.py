@@ -9,7 +9,7 @@ N-Triples or RDF/XML (Accept, or ``?format=``). ``/ontology`` serves the vocabul
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -24,7 +24,7 @@ from kringloop.queries.describe import concise_bounded_description, describe
 from kringloop.queries.vocabulary import PREFIXES, document, read_vocabulary
 from kringloop.service.deps import get_store
 from kringloop.service.errors import NotAcceptable, RequestError
-from kringloop.service.negotiation import GRAPHS, choose, negotiate
+from kringloop.service.negotiation import GRAPHS, choose, negotiate, sent
 from kringloop.service.routes_ui import ID_BASE, languages_of, render
 
 ONTOLOGY_FILE = ONTOLOGY_DIR / "kringloop.ttl"
@@ -42,6 +42,24 @@ FormatParam = Annotated[
     str | None, Query(description="html, ttl, jsonld, nt or rdfxml (overrides Accept)")
 ]
 LangParam = Annotated[str | None, Query(description="en, nl or fr (overrides Accept-Language)")]
+#: What the linked-data routes answer: a page or the RDF, as negotiated, and their errors.
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the page (text/html) or the resource's RDF, as negotiated",
+        "content": {m: {} for m in ["text/html", *sent(GRAPHS)]},
+    },
+    400: {"description": "not an IRI, or an unknown ?format="},
+    404: {
+        "description": "the graph says nothing about the resource (a page for browsers)",
+        "content": {"text/html": {}},
+    },
+    406: {"description": "none of the accepted types is HTML or RDF"},
+}
+ONTOLOGY_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **ANSWERS,
+    400: {"description": "an unknown ?format="},
+    404: {"description": "the ontology file is not installed"},
+}
 
 
 def wants_html(request: Request, format_name: str | None) -> bool:
@@ -93,7 +111,10 @@ def resource(
     if not html:
         triples = concise_bounded_description(store, iri)
         if not triples:
-            raise NotFoundError(f"the knowledge graph says nothing about <{iri}>")
+            raise NotFoundError(
+                f"the knowledge graph says nothing about <{iri}>",
+                hint="check the IRI; the SPARQL editor at / shows what the graph holds",
+            )
         return rdf_response(request, triples, format_name)
     languages = languages_of(request, lang)
     description = describe(store, iri, languages)
@@ -110,7 +131,12 @@ def resource(
 def router() -> APIRouter:
     routes = APIRouter(tags=["linked data"])
 
-    @routes.get("/id/{kind}/{slug}", summary="A resource of the kringloop graph")
+    @routes.get(
+        "/id/{kind}/{slug}",
+        summary="A resource of the kringloop graph",
+        response_class=Response,
+        responses=ANSWERS,
+    )
     def resource_by_path(
         request: Request,
         kind: str,
@@ -122,7 +148,12 @@ def router() -> APIRouter:
         """``https://w3id.org/kringloop/id/{kind}/{slug}`` as a page or as RDF."""
         return resource(request, store, f"{ID_BASE}{kind}/{slug}", format, lang)
 
-    @routes.get("/id/{kind}", summary="A concept scheme of the kringloop graph")
+    @routes.get(
+        "/id/{kind}",
+        summary="A concept scheme of the kringloop graph",
+        response_class=Response,
+        responses=ANSWERS,
+    )
     def scheme_by_path(
         request: Request,
         kind: str,
@@ -133,7 +164,12 @@ def router() -> APIRouter:
         """``https://w3id.org/kringloop/id/{kind}`` (a code list) as a page or as RDF."""
         return resource(request, store, f"{ID_BASE}{kind}", format, lang)
 
-    @routes.get("/resource", summary="Any resource of the graph, by IRI")
+    @routes.get(
+        "/resource",
+        summary="Any resource of the graph, by IRI",
+        response_class=Response,
+        responses=ANSWERS,
+    )
     def resource_by_iri(
         request: Request,
         store: Annotated[Store, Depends(get_store)],
@@ -144,11 +180,19 @@ def router() -> APIRouter:
         """Any IRI the graph knows (fictional example data, CPV codes, ...)."""
         return resource(request, store, iri, format, lang)
 
-    @routes.get("/ontology", summary="The kringloop vocabulary")
+    @routes.get(
+        "/ontology",
+        summary="The kringloop vocabulary",
+        response_class=Response,
+        responses=ONTOLOGY_ANSWERS,
+    )
     def ontology(request: Request, format: FormatParam = None, lang: LangParam = None) -> Response:
         """The vocabulary as a page (classes and properties), Turtle or JSON-LD."""
         if not ONTOLOGY_FILE.is_file():
-            raise NotFoundError("the ontology file is not installed")
+            raise NotFoundError(
+                "the ontology file is not installed",
+                hint="reinstall kringloop: the package ships ontology/kringloop.ttl",
+            )
         if wants_html(request, format):
             languages = languages_of(request, lang)
             page = document(ONTOLOGY_FILE, languages)

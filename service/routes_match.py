@@ -18,18 +18,22 @@ from kringloop.service.auth import bearer, check_writer
 from kringloop.service.deps import get_store, run_read, settings_of
 
 router = APIRouter(tags=["matchmaking"])
+CENSUS_ANSWERS: dict[int | str, dict[str, Any]] = {
+    504: {"description": "the census ran over the time limit and was stopped"},
+}
 
 
 @router.post(
     "/match",
     summary="Ranked, explained closed-loop chains for a buyer's request",
     responses={
+        400: {"description": "the body is not JSON (line and column given)"},
         401: {"description": "save: true without the bearer token"},
         403: {"description": "save: true with a wrong token, or the service is read-only"},
-        413: {"description": "the request body is larger than the service's limit"},
-        503: {"description": "every worker is busy, or too many requests (Retry-After)"},
+        422: {"description": "a field of the wrong type, or a name kringloop cannot resolve"},
         504: {"description": "the match ran over the time limit and was stopped"},
     },
+    openapi_extra={"security": [{}]},  # the bearer token only for save: true
 )
 async def post_match(
     body: MatchRequest,
@@ -57,12 +61,18 @@ async def post_match(
     return JSONResponse(result.as_json())
 
 
-@router.get("/match/{match_id}", summary="A stored match, as recorded in the matches graph")
+@router.get(
+    "/match/{match_id}",
+    summary="A stored match, as recorded in the matches graph",
+    responses={404: {"description": "no stored match with this id"}},
+)
 def get_match(match_id: str, store: Annotated[Store, Depends(get_store)]) -> dict[str, Any]:
     return match_record.load(store, match_id)
 
 
-@router.get("/loops", summary="Closed and open loops per category and region")
+@router.get(
+    "/loops", summary="Closed and open loops per category and region", responses=CENSUS_ANSWERS
+)
 def get_loops(
     request: Request,
     category: str | None = None,
@@ -87,7 +97,11 @@ def get_loops(
     }
 
 
-@router.get("/loops/gaps", summary="Loops that cannot close, the missing role, the bottlenecks")
+@router.get(
+    "/loops/gaps",
+    summary="Loops that cannot close, the missing role, the bottlenecks",
+    responses=CENSUS_ANSWERS,
+)
 def get_gaps(request: Request) -> dict[str, Any]:
     census = _census(request)
     return {

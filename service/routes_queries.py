@@ -29,8 +29,15 @@ from kringloop.graph.execution import (
 from kringloop.queries.catalog import RESERVED_NAMES, Catalog, NamedQuery
 from kringloop.queries.params import TYPES
 from kringloop.service.deps import run_read
-from kringloop.service.errors import RequestError, UnsupportedMediaType
-from kringloop.service.negotiation import GRAPHS, SOLUTIONS, choose, media_type, negotiate
+from kringloop.service.errors import RequestError, UnsupportedMediaType, json_body_error
+from kringloop.service.negotiation import (
+    GRAPHS,
+    SOLUTIONS,
+    choose,
+    media_type,
+    negotiate,
+    sent,
+)
 from kringloop.service.routes_ui import languages_of, render
 
 _SCHEMAS: dict[str, dict[str, str]] = {
@@ -48,8 +55,6 @@ PAGE_FORMATS = {
     "ask": (("json", "JSON"),),
     "construct": (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("nt", "N-Triples")),
 }
-_RESULT_TYPES = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv")
-_GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/ld+json")
 
 
 class ParameterInfo(BaseModel):
@@ -109,13 +114,16 @@ def _schema(kind: str, value: str | None) -> dict[str, Any]:
 
 def _openapi(query: NamedQuery, *, post: bool) -> dict[str, Any]:
     """The parameters (GET) or request body (POST) of one query, and its answer types."""
-    types = _GRAPH_TYPES if query.form == "construct" else _RESULT_TYPES
-    extra: dict[str, Any] = {
-        "responses": {
-            "200": {"description": "the results", "content": {t: {} for t in types}},
-            "400": {"description": "a missing parameter or a value of the wrong type"},
-        }
+    types = sent(GRAPHS) if query.form == "construct" else sent(SOLUTIONS)
+    responses: dict[str, Any] = {
+        "200": {"description": "the results", "content": {t: {} for t in types}},
+        "400": {"description": "a missing parameter or a value of the wrong type"},
+        "406": {"description": "no acceptable format for this kind of answer"},
+        "504": {"description": "the query ran over the time limit and was stopped"},
     }
+    if post:
+        responses["415"] = {"description": "a body that is neither JSON nor a form"}
+    extra: dict[str, Any] = {"responses": responses}
     if not post:
         extra["parameters"] = [
             {
@@ -152,7 +160,10 @@ def _openapi(query: NamedQuery, *, post: bool) -> dict[str, Any]:
 def _pairs_to_values(pairs: list[tuple[str, str]], values: dict[str, object]) -> None:
     for name, value in pairs:
         if name in values:
-            raise RequestError(f"parameter {name!r} is given more than once")
+            raise RequestError(
+                f"parameter {name!r} is given more than once",
+                hint="give each parameter once, in the URL or in the body",
+            )
         values[name] = value
 
 
@@ -167,16 +178,21 @@ async def read_values(request: Request) -> tuple[dict[str, object], list[str]]:
         if kind == "application/json":
             try:
                 data = json.loads(body or b"{}")
-            except (ValueError, UnicodeDecodeError) as err:
-                raise RequestError(f"the JSON body does not parse: {err}") from err
+            except ValueError as err:  # UnicodeDecodeError and JSONDecodeError among them
+                raise json_body_error(err) from err
             if not isinstance(data, dict):
-                raise RequestError("the JSON body must be an object: {name: value, ...}")
+                raise RequestError(
+                    "the JSON body must be an object: {name: value, ...}",
+                    hint="send the parameters as one JSON object, or as a form",
+                )
             _pairs_to_values(list(data.items()), values)
         elif kind == "application/x-www-form-urlencoded":
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise RequestError("the form body is not UTF-8") from err
+                raise RequestError(
+                    "the form body is not UTF-8", hint="send the form as UTF-8"
+                ) from err
             _pairs_to_values(parse_qsl(text, keep_blank_values=True), values)
         elif body.strip():
             raise UnsupportedMediaType(

@@ -40,7 +40,13 @@ def _languages(request: Request, lang: str | None) -> list[str]:
 
 
 @router.get(
-    "/neighbourhood", response_class=HTMLResponse, summary="The neighbourhood of a resource"
+    "/neighbourhood",
+    response_class=HTMLResponse,
+    summary="The neighbourhood of a resource",
+    responses={
+        400: {"description": "not an IRI"},
+        404: {"description": "the graph says nothing about the resource"},
+    },
 )
 def neighbourhood(
     request: Request,
@@ -63,7 +69,17 @@ def neighbourhood(
     return _page(graph)
 
 
-@router.get("/match", response_class=HTMLResponse, summary="The chains of a match, as loops")
+@router.get(
+    "/match",
+    response_class=HTMLResponse,
+    summary="The chains of a match, as loops",
+    responses={
+        400: {"description": "neither id nor what and near, or a match that cannot be made"},
+        404: {"description": "no stored match with this id"},
+        422: {"description": "a parameter of the wrong type, or a name that does not resolve"},
+        504: {"description": "the match ran over the time limit and was stopped"},
+    },
+)
 def match(
     request: Request,
     store: Annotated[Store, Depends(get_store)],
@@ -86,7 +102,10 @@ def match(
             )
         except ValidationError as err:
             messages = "; ".join(str(e["msg"]) for e in err.errors())
-            raise RequestError(f"this match cannot be made: {messages}") from err
+            raise RequestError(
+                f"this match cannot be made: {messages}",
+                hint="see POST /match in /docs for what each field takes",
+            ) from err
         partners = request.app.state.settings.max_loop_partners
         result = request.app.state.runner.call(jobs.match_job, body, partners)  # time limit
         graph = visual_chains.fresh_match(store, result, languages=languages)

@@ -77,30 +77,33 @@ FormatParam = Annotated[
 
 _RESULTS_DOC: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "SELECT/ASK results or CONSTRUCT/DESCRIBE triples, as negotiated",
-        "content": {m: {} for m in dict.fromkeys([*SOLUTIONS, *GRAPHS])},
+        "description": "SELECT/ASK results or CONSTRUCT/DESCRIBE triples, as negotiated; "
+        "without a query (GET), the service description",
+        "content": {m: {} for m in negotiation.sent(SOLUTIONS, GRAPHS)},
     },
     400: {
         "description": "syntax error (with line and column), bad parameters, refused "
         "SERVICE/LOAD, or more results than the service's limit"
     },
     406: {"description": "no acceptable format for this kind of answer"},
-    415: {"description": "POST body of an unsupported Content-Type"},
-    413: {"description": "the request body is larger than the service's limit"},
-    503: {"description": "every query worker is busy, or too many requests (Retry-After)"},
     504: {"description": "the query ran over the time limit and was stopped"},
+}
+_POST_DOC: dict[int | str, dict[str, Any]] = {
+    415: {"description": "POST body of an unsupported Content-Type"},
 }
 _UPDATE_DOC: dict[int | str, dict[str, Any]] = {
     204: {"description": "update done"},
+    400: {"description": "syntax error, bad parameters, refused LOAD/SERVICE"},
     401: {"description": "update without the bearer token"},
     403: {"description": "wrong token, or the service is read-only"},
+    415: {"description": "POST body of an unsupported Content-Type"},
     422: {"description": "an update that would leave data not conforming to the shapes"},
     504: {"description": "the update's WHERE part ran over the time limit; nothing changed"},
 }
 
 
 def _post_doc(*, queries: bool, updates: bool) -> dict[str, Any]:
-    """OpenAPI request bodies of a SPARQL POST."""
+    """OpenAPI request bodies of a SPARQL POST (the bearer token only for updates)."""
     form: dict[str, Any] = {"type": "object", "properties": {}}
     content: dict[str, Any] = {"application/x-www-form-urlencoded": {"schema": form}}
     if queries:
@@ -123,7 +126,10 @@ def _post_doc(*, queries: bool, updates: bool) -> dict[str, Any]:
             }
         )
         content[protocol.SPARQL_UPDATE] = {"schema": {"type": "string"}}
-    return {"requestBody": {"required": True, "content": content}}
+    doc: dict[str, Any] = {"requestBody": {"required": True, "content": content}}
+    if queries and updates:
+        doc["security"] = [{}]  # queries need no token: FastAPI lists the bearer one
+    return doc
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -390,7 +396,7 @@ async def sparql_get(
 @router.post(
     "/sparql",
     summary="SPARQL query or update (POST)",
-    responses={**_RESULTS_DOC, **_UPDATE_DOC},
+    responses={**_UPDATE_DOC, **_RESULTS_DOC, **_POST_DOC},
     openapi_extra=_post_doc(queries=True, updates=True),
 )
 async def sparql_post(
@@ -429,7 +435,7 @@ async def query_get(
 @router.post(
     "/query",
     summary="SPARQL query (POST)",
-    responses=_RESULTS_DOC,
+    responses={**_RESULTS_DOC, **_POST_DOC},
     openapi_extra=_post_doc(queries=True, updates=False),
 )
 async def query_post(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
@@ -445,11 +451,7 @@ async def query_post(request: Request, store: StoreDep, settings: SettingsDep) -
     "/update",
     summary="SPARQL update (POST; needs the bearer token)",
     status_code=204,
-    responses={
-        **_UPDATE_DOC,
-        400: {"description": "syntax error, bad parameters, refused LOAD/SERVICE"},
-        415: {"description": "POST body of an unsupported Content-Type"},
-    },
+    responses=_UPDATE_DOC,
     openapi_extra=_post_doc(queries=False, updates=True),
 )
 async def update_post(

@@ -206,7 +206,10 @@ def neighbourhood(
     reach = _walk(store, iri, depth)
     centre_facts = load_facts(store, [iri])
     if iri not in centre_facts and len(reach.level) == 1:
-        raise NotFoundError(f"the knowledge graph says nothing about <{iri}>")
+        raise NotFoundError(
+            f"the knowledge graph says nothing about <{iri}>",
+            hint="check the IRI; any resource the graph holds has a page at /resource?iri=",
+        )
     kinds = {n: kind_of(reach.types[n]) for n in reach.level}
     kinds[iri] = kind_of(centre_facts.get(iri, Facts()).types)
     facts: dict[str, Facts] = dict(centre_facts)

@@ -194,7 +194,8 @@ class Vocabulary:
 
     @cached_property
     def names(self) -> Names:
-        """Every label and notation, and the slug of every product type, normalised once."""
+        """Every label and notation, and the slug of every product type, normalised on first
+        use and kept with the object (a vocabulary is not changed after `load_vocabulary`)."""
         pairs = [(c, self.preferred[c]) for c in sorted(self.preferred)]
         pairs += [(c, label) for c in sorted(self.labels) for label in sorted(self.labels[c])]
         pairs += [(c, slug(c)) for c, kind in sorted(self.kinds.items()) if kind == "product"]

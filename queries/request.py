@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 import pyoxigraph as ox
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -45,6 +45,15 @@ class Weights(BaseModel):
     @property
     def total(self) -> float:
         return sum(self.of(n) for n in COMPONENTS)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Weights:
+        if self.total <= 0:
+            raise ValueError(
+                "at least one weight must be above 0: with every weight 0 every score is 0 "
+                "and the ranking means nothing"
+            )
+        return self
 
 
 class MatchRequest(BaseModel):
@@ -100,7 +109,7 @@ class MatchRequest(BaseModel):
     max_r_rank: int | None = Field(
         None, ge=0, le=9, description="highest acceptable R-rank of what the chain guarantees"
     )
-    rank_overrides: dict[str, int] = Field(
+    rank_overrides: dict[str, Annotated[int, Field(ge=0, le=9)]] = Field(
         default_factory=dict,
         max_length=20,
         description="strategy slug → R-rank, replacing the code list's rank",

@@ -1,24 +1,50 @@
 """Resolving a request: what (product type or CPV code, by label in nl/en/fr), where, and
-code-list values given as slugs; product fit through the CPV tree."""
+code-list values given as slugs; product fit through the CPV tree.
+
+Names are looked up exactly (case, accents, hyphens and spacing aside: `name_key`), then
+closely through rapidfuzz (`CLOSE`). The normalised names of a vocabulary are built once per
+`Vocabulary` object (`Names`), and `vocabulary` keeps that object per store version
+(`kringloop.queries.match_cache`), so a request costs a dictionary look-up and, for a
+misspelling, one rapidfuzz pass over precomputed keys. The code lists (business models,
+strategies, certifications, regions...) are resolved the same way in `kringloop.queries.codes`.
+"""
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyoxigraph as ox
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from kringloop.graph.errors import KringloopError
 from kringloop.graph.store import Store, text
+from kringloop.queries import match_cache
 from kringloop.queries.stages import stage
 
 ID = "https://w3id.org/kringloop/id/"
 CPV = "http://data.europa.eu/cpv/cpv/"
 KM_PER_DEG_LAT = 111.195
 _CPV_CODE = re.compile(r"^(\d{8})(-\d)?$")
+_SEPARATORS = re.compile(r"[\s_\-\u2010-\u2015]+")
+
+#: The rapidfuzz ``fuzz.ratio`` (0-100: twice the characters two names share in order, over
+#: their total length) at or above which a name counts as a spelling of a known one: a plural
+#: ("bureaustoelen" for "bureaustoel", 91.7), one typo in a word of seven letters or more
+#: ("refurbsh", 94.1; "Limburgh", 93.3). Two typos in a short word ("leese" for "lease", 80)
+#: are refused with the closest names as candidates.
+CLOSE = 85.0
+#: Names within this many points of the best close match are as close as it (ambiguous).
+TIE = 2.0
+#: Candidates offered with a refusal: the closest names by rapidfuzz ``WRatio`` (which also
+#: weighs a name found inside a longer label), at least this score, at most `CANDIDATES`.
+SUGGEST = 50.0
+CANDIDATES = 5
 
 
 class ResolutionError(KringloopError):
@@ -45,6 +71,107 @@ def normalise(label: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def name_key(label: str) -> str:
+    """The form in which names are compared: `normalise`, with runs of spaces, hyphens and
+    underscores made one space and typographic apostrophes plain.
+
+    >>> name_key("  EU-ecolabel ") == name_key("EU Ecolabel") == name_key("eu_ecolabel")
+    True
+    >>> name_key("Modèles d\u2019affaires")
+    "modeles d'affaires"
+    """
+    plain = normalise(label).replace("\u2019", "'").replace("\u2018", "'")
+    return _SEPARATORS.sub(" ", plain).strip()
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names of a set of concepts (labels, codes, slugs), normalised once, for exact and
+    close look-ups. ``keys`` are the distinct `name_key` forms, ``owners[i]`` the concepts
+    called ``keys[i]``, ``shown[i]`` that name as first written.
+
+    >>> names = Names.of([("ex:a", "Lease"), ("ex:a", "Leasing"), ("ex:b", "Sale")])
+    >>> sorted(names.exact(" LEASING")), sorted(names.close("leasng")), names.exact("rent")
+    (['ex:a'], ['ex:a'], frozenset())
+    >>> sorted(Names.of([("ex:reduce", "reduce"), ("ex:reuse", "reuse")]).close("reduse"))
+    ['ex:reduce', 'ex:reuse']
+    >>> names.closest("Leese")[0]
+    ('ex:a', 'Lease')
+    """
+
+    keys: tuple[str, ...]
+    owners: tuple[frozenset[str], ...]
+    shown: tuple[str, ...]
+    by_key: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, str]]) -> Names:
+        """The index of ``(concept, name)`` pairs; the first spelling of a name is shown."""
+        owners: dict[str, set[str]] = {}
+        shown: dict[str, str] = {}
+        for concept, name in pairs:
+            key = name_key(name)
+            if key:
+                owners.setdefault(key, set()).add(concept)
+                shown.setdefault(key, " ".join(name.split()))
+        keys = tuple(sorted(owners))
+        frozen = tuple(frozenset(owners[k]) for k in keys)
+        return cls(
+            keys=keys,
+            owners=frozen,
+            shown=tuple(shown[k] for k in keys),
+            by_key=dict(zip(keys, frozen, strict=True)),
+        )
+
+    def exact(self, value: str) -> frozenset[str]:
+        """The concepts called ``value`` (case, accents and spacing aside)."""
+        return self.by_key.get(name_key(value), frozenset())
+
+    def close(self, value: str, *, cutoff: float = CLOSE) -> frozenset[str]:
+        """The concepts with a name closest to ``value``, when one is at least ``cutoff``
+        close: the best by `CLOSE`'s ratio (within `TIE` points), and every concept with a
+        name as few edits away (Levenshtein) as the best one, so that "reduse" is as close
+        to "reduce" as to "reuse" (one edit each) and names both."""
+        key = name_key(value)
+        found = process.extract(
+            key, self.keys, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, limit=None
+        )
+        if not found:
+            return frozenset()
+        best = max(score for _, score, _ in found)
+        owners = {c for _, score, i in found if score >= best - TIE for c in self.owners[i]}
+        edits = min(Levenshtein.distance(key, name) for name, score, _ in found if score == best)
+        same = process.extract(
+            key,
+            self.keys,
+            scorer=Levenshtein.distance,
+            processor=None,
+            score_cutoff=edits,
+            limit=None,
+        )
+        owners.update(c for _, _, i in same for c in self.owners[i])
+        return frozenset(owners)
+
+    def closest(self, value: str, *, limit: int = CANDIDATES) -> list[tuple[str, str]]:
+        """Up to ``limit`` concepts with the names nearest ``value``, best first, each once
+        with its nearest name: what to offer when ``value`` names nothing."""
+        found = process.extract(
+            name_key(value),
+            self.keys,
+            scorer=fuzz.WRatio,
+            processor=None,
+            score_cutoff=SUGGEST,
+            limit=limit * 4,
+        )
+        result: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for _, _, i in found:
+            for concept in sorted(self.owners[i] - seen):
+                seen.add(concept)
+                result.append((concept, self.shown[i]))
+        return result[:limit]
+
+
 @dataclass
 class Vocabulary:
     """Product types and CPV codes: labels, each product type's CPV code, the CPV tree."""
@@ -64,6 +191,43 @@ class Vocabulary:
 
     def label(self, concept: str) -> str:
         return self.preferred.get(concept, concept.rsplit("/", 1)[-1])
+
+    @cached_property
+    def names(self) -> Names:
+        """Every label and notation, and the slug of every product type, normalised on first
+        use and kept with the object (a vocabulary is not changed after `load_vocabulary`)."""
+        pairs = [(c, self.preferred[c]) for c in sorted(self.preferred)]
+        pairs += [(c, label) for c in sorted(self.labels) for label in sorted(self.labels[c])]
+        pairs += [(c, slug(c)) for c, kind in sorted(self.kinds.items()) if kind == "product"]
+        return Names.of(pairs)
+
+    @cached_property
+    def parts(self) -> Names:
+        """The items of list-like labels ("Kleding, schoeisel, ..." gives "Kleding"): the
+        last resort of `kringloop.queries.codes.resolve_category`."""
+        pairs = []
+        for concept in sorted(self.labels):
+            for label in sorted(self.labels[concept]):
+                items = [p.strip() for p in re.split(r"[,;]", label)]
+                if len(items) > 1:
+                    pairs += [(concept, p) for p in items if p]
+        return Names.of(pairs)
+
+
+def slug(iri: str) -> str:
+    """The last path segment of ``iri``.
+
+    >>> slug("https://w3id.org/kringloop/id/business-model/lease")
+    'lease'
+    """
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def vocabulary(store: Store) -> Vocabulary:
+    """`load_vocabulary`, kept per store version (with its normalised names once built)."""
+    vocab = match_cache.once(store, "vocabulary", lambda: load_vocabulary(store))
+    assert isinstance(vocab, Vocabulary)
+    return vocab
 
 
 def load_vocabulary(store: Store) -> Vocabulary:
@@ -98,41 +262,52 @@ class Target:
 
 
 def resolve_what(vocab: Vocabulary, what: str) -> Target:
-    """The product type or CPV code that ``what`` names (IRI, CPV code or label)."""
-    value = what.strip()
-    code = _CPV_CODE.match(value)
-    concept: str | None = None
-    if code:
-        concept = CPV + code.group(1)
-    elif value in vocab.kinds:
-        concept = value
-    if concept is not None:
+    """The product type or CPV code that ``what`` names: an IRI, a CPV code (with or without
+    its check digit), or a label or notation in nl/en/fr; plurals and small typos forgiven
+    (`CLOSE`). A label that names a product type and a CPV code means the product type.
+
+    Raises `ResolutionError` (field ``what``) when nothing or several things fit, with the
+    closest labels as candidates.
+    """
+    return _target(vocab, find_concept(vocab, what, field="what"))
+
+
+def find_concept(
+    vocab: Vocabulary, value: str, *, field: str, tiers: tuple[Names, ...] | None = None
+) -> str:
+    """The product type or CPV code that ``value`` names, looked up in ``tiers`` in turn
+    (default: the vocabulary's names), exactly then closely in each."""
+    wanted = value.strip()
+    code = _CPV_CODE.match(wanted)
+    if code or "://" in wanted:
+        concept = CPV + code.group(1) if code else wanted
         if concept not in vocab.kinds:
             raise ResolutionError(
-                f"{what!r} is not a product type or CPV code kringloop knows",
-                field="what",
-                candidates=_closest(vocab, value),
+                f"{value!r} is not a product type or CPV code kringloop knows",
+                field=field,
+                candidates=closest_labels(vocab, slug(wanted)),
             )
-        return _target(vocab, concept)
-    wanted = normalise(value)
-    exact = sorted(
-        c for c, labels in vocab.labels.items() if wanted in {normalise(x) for x in labels}
-    )
-    if not exact:
-        exact = _fuzzy(vocab, wanted)
-    products = [c for c in exact if vocab.kinds[c] == "product"]
-    chosen = products or exact
+        return concept
+    if not wanted:
+        raise ResolutionError("name a product type or CPV code", field=field, candidates=[])
+    found: frozenset[str] = frozenset()
+    for names in tiers or (vocab.names,):
+        found = names.exact(wanted) or names.close(wanted)
+        if found:
+            break
+    products = sorted(c for c in found if vocab.kinds.get(c) == "product")
+    chosen = products or sorted(found)
     if len(chosen) == 1:
-        return _target(vocab, chosen[0])
+        return chosen[0]
     if not chosen:
         raise ResolutionError(
-            f"no product type or CPV code is called {what!r}",
-            field="what",
-            candidates=_closest(vocab, value),
+            f"no product type or CPV code is called {value!r}",
+            field=field,
+            candidates=closest_labels(vocab, wanted),
         )
     raise ResolutionError(
-        f"{what!r} is ambiguous: it names {len(chosen)} product types or codes",
-        field="what",
+        f"{value!r} is ambiguous: it names {len(chosen)} product types or codes",
+        field=field,
         candidates=[f"{vocab.label(c)} <{c}>" for c in chosen[:8]],
     )
 
@@ -143,26 +318,9 @@ def _target(vocab: Vocabulary, concept: str) -> Target:
     return Target(concept=concept, kind=kind, label=vocab.label(concept), cpv=cpv)
 
 
-def _fuzzy(vocab: Vocabulary, wanted: str) -> list[str]:
-    """Concepts with a label very close to ``wanted`` (plurals, small typos), best only."""
-    scored: dict[str, float] = {}
-    for concept, labels in vocab.labels.items():
-        for label in labels:
-            ratio = difflib.SequenceMatcher(None, wanted, normalise(label)).ratio()
-            scored[concept] = max(scored.get(concept, 0.0), ratio)
-    if not scored:
-        return []
-    best = max(scored.values())
-    if best < 0.85:
-        return []
-    return sorted(c for c, r in scored.items() if r >= best - 0.02)
-
-
-def _closest(vocab: Vocabulary, value: str) -> list[str]:
-    names = sorted({label for labels in vocab.labels.values() for label in labels})
-    by_norm = {normalise(n): n for n in names}
-    close = difflib.get_close_matches(normalise(value), list(by_norm), n=5, cutoff=0.5)
-    return [by_norm[c] for c in close]
+def closest_labels(vocab: Vocabulary, value: str) -> list[str]:
+    """The labels nearest ``value``, one per concept, best first."""
+    return [name for _, name in vocab.names.closest(value)]
 
 
 @dataclass(frozen=True)
@@ -216,28 +374,11 @@ def resolve_where(
     if lat is not None and long is not None:
         return Location(lat, long, f"{lat:.4f}, {long:.4f}")
     if near is not None:
-        wanted = normalise(near)
-        places: dict[str, tuple[float, float, str]] = {}
-        for row in store.select(stage("places"), union_default_graph=True):
-            names = {normalise(text(row[k])) for k in ("label", "postcode") if k in row}
-            if wanted in names:
-                iri = text(row["place"])
-                places[iri] = (
-                    float(text(row["lat"])),
-                    float(text(row["long"])),
-                    text(row.get("label", row["place"])),
-                )
-        if len(places) >= 1:
-            lat_, long_, label = places[sorted(places)[0]]
-            return Location(lat_, long_, label)
-        known = sorted(
-            {
-                text(r["label"])
-                for r in store.select(stage("places"), union_default_graph=True)
-                if "label" in r
-            }
-        )
-        close = difflib.get_close_matches(near, known, n=5, cutoff=0.5)
+        known = _places(store)
+        found = sorted(known.names.exact(near))
+        if found:
+            return known.location(found[0], near)
+        close = [name for _, name in known.names.closest(near)]
         raise ResolutionError(f"no place is called {near!r}", field="near", candidates=close)
     assert requester is not None
     rows = store.select(
@@ -252,6 +393,42 @@ def resolve_where(
             candidates=[],
         )
     return Location(float(text(rows[0]["lat"])), float(text(rows[0]["long"])), requester)
+
+
+@dataclass(frozen=True)
+class _Places:
+    names: Names
+    where: Mapping[str, tuple[float, float]]
+    labels: Mapping[str, Mapping[str, str]]  # place -> name key -> label
+
+    def location(self, place: str, asked: str) -> Location:
+        """Where ``place`` is, labelled as asked when ``asked`` is one of its labels."""
+        lat, long = self.where[place]
+        labels = self.labels.get(place, {})
+        label = labels.get(name_key(asked)) or next(iter(labels.values()), place)
+        return Location(lat, long, label)
+
+
+def _places(store: Store) -> _Places:
+    """The places of the store by name and postcode, kept per store version."""
+
+    def read() -> _Places:
+        where: dict[str, tuple[float, float]] = {}
+        labels: dict[str, dict[str, str]] = {}
+        pairs: list[tuple[str, str]] = []
+        for row in store.select(stage("places"), union_default_graph=True):
+            iri = text(row["place"])
+            where.setdefault(iri, (float(text(row["lat"])), float(text(row["long"]))))
+            if "label" in row:
+                labels.setdefault(iri, {}).setdefault(
+                    name_key(text(row["label"])), text(row["label"])
+                )
+            pairs += [(iri, text(row[k])) for k in ("label", "postcode") if k in row]
+        return _Places(Names.of(pairs), where, labels)
+
+    places = match_cache.once(store, "resolve/places", read)
+    assert isinstance(places, _Places)
+    return places
 
 
 def km_per_degree_long(lat: float) -> float:

@@ -73,7 +73,12 @@ def needs(draw: st.DrawFn) -> Need:
     )
 
 
-weights = st.builds(Weights, **{name: st.floats(min_value=0, max_value=5) for name in COMPONENTS})
+# all weights 0 is refused by Weights itself (every score would be 0)
+weights = (
+    st.fixed_dictionaries({name: st.floats(min_value=0, max_value=5) for name in COMPONENTS})
+    .filter(lambda w: sum(w.values()) > 0)
+    .map(lambda w: Weights(**w))
+)
 
 
 @settings(max_examples=60, deadline=None)

@@ -21,7 +21,17 @@ def match_job(
     return matchmaker.match(store, request, max_partners=max_partners)
 
 
-def census_job(store: Store, deadline: Deadline, max_partners: int = 6) -> loops.Census:
-    """The loop census (closed, promised and open loops, gaps, bottlenecks)."""
+def census_job(
+    store: Store,
+    deadline: Deadline,
+    max_partners: int = 6,
+    category: str | None = None,
+    region: str | None = None,
+) -> loops.Census:
+    """The loop census (closed, promised and open loops, gaps, bottlenecks) of ``category``
+    and ``region`` (labels, slugs, codes or IRIs; unknown ones raise a 422 error)."""
     deadline.check()
-    return loops.census(store, max_partners=max_partners)
+    scope = loops.scope(store, category=category, region=region)
+    return loops.census(
+        store, max_partners=max_partners, categories=scope.categories, region=scope.region
+    )

@@ -25,6 +25,7 @@ from itertools import pairwise
 import networkx as nx
 
 from kringloop.graph.store import Store
+from kringloop.queries import codes, resolve
 from kringloop.queries.loop.facts import loop_facts, read_vocabulary
 from kringloop.queries.loop.judge import MAX_PARTNERS, LoopJudge, Use
 from kringloop.queries.loop.kinds import LEASE_MODELS, role_of
@@ -154,6 +155,29 @@ def _judge_offer(
         if best is None or verdict.tier < best.verdict.tier:
             best = _Judged(offer, site, verdict)
     return best
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a census is asked about: a category (its product types) and a region."""
+
+    categories: frozenset[str] | None = None
+    category: str | None = None
+    region: str | None = None
+
+
+def scope(store: Store, *, category: str | None = None, region: str | None = None) -> Scope:
+    """The census scope ``category`` and ``region`` name: a product type, or a CPV code or
+    label meaning every product type under it; a region by IRI, slug, NUTS code or label.
+    Unknown or ambiguous values raise `kringloop.queries.resolve.ResolutionError` (422)."""
+    found = Scope()
+    if category:
+        c = codes.resolve_category(resolve.vocabulary(store), category)
+        found = Scope(categories=c.product_types, category=c.concept)
+    if region:
+        r = codes.resolve_region(codes.code_lists(store), region)
+        found = Scope(found.categories, found.category, r.iri)
+    return found
 
 
 def census(

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import pyoxigraph as ox
 
 from kringloop.graph.store import Row, Store, text
-from kringloop.queries import match_cache, resolve
+from kringloop.queries import codes, match_cache, resolve
 from kringloop.queries.loop.facts import LoopFacts, loop_facts
 from kringloop.queries.loop.judge import LoopJudge, Use, nearest_site
 from kringloop.queries.loop.kinds import LEASE_MODELS, REFUSE, REUSE
@@ -190,9 +190,8 @@ class Matchmaker:
         self.request = request
         self.today = today or date.today()
         self.max_partners = max_partners
-        self.vocab: resolve.Vocabulary = match_cache.once(  # type: ignore[assignment]
-            store, "vocabulary", lambda: resolve.load_vocabulary(store)
-        )
+        self.vocab = resolve.vocabulary(store)
+        lists = codes.code_lists(store)
         self.target = resolve.resolve_what(self.vocab, request.what)
         self.fits = resolve.product_fits(self.vocab, self.target)
         self.where = resolve.resolve_where(
@@ -203,7 +202,8 @@ class Matchmaker:
             requester=request.requester,
         )
         self.overrides = {
-            resolve.code_iri("strategy", k): v for k, v in request.rank_overrides.items()
+            codes.resolve_codes(lists, "strategy", [k], field="rank_overrides")[0]: v
+            for k, v in request.rank_overrides.items()
         }
         self.start = request.needed_by or self.today
         months = request.period_months or 0
@@ -214,11 +214,17 @@ class Matchmaker:
             needed_by=request.needed_by,
             period_months=request.period_months,
             models=frozenset(
-                resolve.code_iri("business-model", m) for m in request.business_models
+                codes.resolve_codes(
+                    lists, "business-model", request.business_models, field="business_models"
+                )
             ),
-            strategies=frozenset(resolve.code_iri("strategy", s) for s in request.strategies),
+            strategies=frozenset(
+                codes.resolve_codes(lists, "strategy", request.strategies, field="strategies")
+            ),
             certifications=frozenset(
-                resolve.code_iri("certification", c) for c in request.certifications
+                codes.resolve_codes(
+                    lists, "certification", request.certifications, field="certifications"
+                )
             ),
             max_r_rank=request.max_r_rank,
             partial=request.partial,

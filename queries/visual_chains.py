@@ -358,11 +358,6 @@ def _step_title(step: Step, facts: Mapping[str, Facts], languages: Sequence[str]
 # -- the loop census ---------------------------------------------------------------------------
 
 
-def _matches(iri: str, wanted: str | None) -> bool:
-    """Whether ``iri`` is the wanted one (given as an IRI or its last path segment)."""
-    return wanted is None or iri == wanted or iri.rsplit("/", 1)[-1] == wanted
-
-
 def loops_graph(
     store: Store,
     *,
@@ -374,16 +369,10 @@ def loops_graph(
 ) -> VizGraph:
     """Every closed loop and every gap of the census in ``category`` and ``region``."""
     language = languages[0] if languages else "en"
-    census = loops.census(store, today=today)
-    found = sorted(
-        {
-            lp
-            for lp in census.loops
-            if _matches(lp.category, category) and _matches(lp.region, region)
-        },
-        key=lambda lp: (lp.category, lp.region, lp.offer, lp.path),
-    )
-    gaps = [g for g in census.gaps if _matches(g.category, category) and _matches(g.region, region)]
+    scope = loops.scope(store, category=category, region=region)
+    census = loops.census(store, today=today, categories=scope.categories, region=scope.region)
+    found = sorted(census.loops, key=lambda lp: (lp.category, lp.region, lp.offer, lp.path))
+    gaps = census.gaps
     iris = {x for lp in found for x in (*lp.path, lp.category, lp.region, lp.offer)}
     iris |= {x for g in gaps for x in (g.subject, g.category, g.region)}
     iris |= {g.supplier for g in gaps if g.supplier}

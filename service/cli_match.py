@@ -111,6 +111,12 @@ def loops_command(
     on: Annotated[
         str | None, typer.Option("--on", help="judge offers as on this day (YYYY-MM-DD)")
     ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="product type, CPV code or label")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="region: label, slug or NUTS code")
+    ] = None,
 ) -> None:
     """Closed and open loops per category and region (the loop census)."""
     from kringloop.queries import loops
@@ -118,7 +124,16 @@ def loops_command(
     with opened(read_only=True) as store:
         partners = State.settings.max_loop_partners
         day = run(lambda: parse_day(on))
-        census = run(lambda: loops.census(store, max_partners=partners, today=day))
+        scope = run(lambda: loops.scope(store, category=category, region=region))
+        census = run(
+            lambda: loops.census(
+                store,
+                max_partners=partners,
+                today=day,
+                categories=scope.categories,
+                region=scope.region,
+            )
+        )
     if as_json:
         out.print_json(json.dumps(dataclasses.asdict(census)["cells"]))
         return
@@ -145,6 +160,12 @@ def gaps(
     on: Annotated[
         str | None, typer.Option("--on", help="judge offers as on this day (YYYY-MM-DD)")
     ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="product type, CPV code or label")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="region: label, slug or NUTS code")
+    ] = None,
 ) -> None:
     """Loops that cannot close, the missing role, and the bottleneck processors."""
     from kringloop.queries import loops
@@ -152,7 +173,16 @@ def gaps(
     with opened(read_only=True) as store:
         partners = State.settings.max_loop_partners
         day = run(lambda: parse_day(on))
-        census = run(lambda: loops.census(store, max_partners=partners, today=day))
+        scope = run(lambda: loops.scope(store, category=category, region=region))
+        census = run(
+            lambda: loops.census(
+                store,
+                max_partners=partners,
+                today=day,
+                categories=scope.categories,
+                region=scope.region,
+            )
+        )
     if as_json:
         data = dataclasses.asdict(census)
         out.print_json(json.dumps({"gaps": data["gaps"], "bottlenecks": data["bottlenecks"]}))

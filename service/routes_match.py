@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
@@ -19,6 +19,7 @@ from kringloop.service.deps import get_store, run_read, settings_of
 
 router = APIRouter(tags=["matchmaking"])
 CENSUS_ANSWERS: dict[int | str, dict[str, Any]] = {
+    422: {"description": "a category or region kringloop cannot resolve (closest labels given)"},
     504: {"description": "the census ran over the time limit and was stopped"},
 }
 
@@ -70,30 +71,28 @@ def get_match(match_id: str, store: Annotated[Store, Depends(get_store)]) -> dic
     return match_record.load(store, match_id)
 
 
+Category = Annotated[
+    str | None,
+    Query(description="a product type, or a CPV code or label (every product type under it)"),
+]
+Region = Annotated[str | None, Query(description="a region: label, slug, NUTS code or IRI")]
+
+
 @router.get(
-    "/loops", summary="Closed and open loops per category and region", responses=CENSUS_ANSWERS
+    "/loops",
+    summary="Closed, promised and open loops per category and region",
+    responses=CENSUS_ANSWERS,
 )
-def get_loops(
-    request: Request,
-    category: str | None = None,
-    region: str | None = None,
-) -> dict[str, Any]:
+def get_loops(request: Request, category: Category = None, region: Region = None) -> dict[str, Any]:
     """The loop census, offer by offer: closed, promised (take-back promised, but nothing in the
-    graph backs it) and open loops per category and region; ``category`` and ``region`` (IRIs
-    or their last path segment) narrow it."""
-    census = _census(request)
-    cells = [
-        c for c in census.cells if _matches(c.category, category) and _matches(c.region, region)
-    ]
-    found = [
-        lp for lp in census.loops if _matches(lp.category, category) and _matches(lp.region, region)
-    ]
+    graph backs it) and open loops per category and region."""
+    census = _census(request, category, region)
     return {
-        "cells": [dataclasses.asdict(c) for c in cells],
-        "loops": [dataclasses.asdict(lp) for lp in found],
-        "closed": len(found),
-        "promised": sum(c.promised for c in cells),
-        "open": sum(c.open for c in cells),
+        "cells": [dataclasses.asdict(c) for c in census.cells],
+        "loops": [dataclasses.asdict(lp) for lp in census.loops],
+        "closed": census.count("closed"),
+        "promised": census.count("promised"),
+        "open": census.count("open"),
     }
 
 
@@ -102,19 +101,19 @@ def get_loops(
     summary="Loops that cannot close, the missing role, the bottlenecks",
     responses=CENSUS_ANSWERS,
 )
-def get_gaps(request: Request) -> dict[str, Any]:
-    census = _census(request)
+def get_gaps(request: Request, category: Category = None, region: Region = None) -> dict[str, Any]:
+    """One line per offer whose loop does not close (with the missing role, the organisations
+    that would close it and the smallest change), needs without a closed loop, processors whose
+    flows lead nowhere, and the partners many loops depend on."""
+    census = _census(request, category, region)
     return {
         "gaps": [dataclasses.asdict(g) for g in census.gaps],
         "bottlenecks": [dataclasses.asdict(b) for b in census.bottlenecks],
     }
 
 
-def _census(request: Request) -> loops.Census:
+def _census(request: Request, category: str | None, region: str | None) -> loops.Census:
     """The loop census, computed where queries run (within the time limit)."""
     runner: Runner = request.app.state.runner
-    return runner.call(jobs.census_job, settings_of(request).max_loop_partners)
-
-
-def _matches(iri: str, wanted: str | None) -> bool:
-    return wanted is None or iri == wanted or iri.rsplit("/", 1)[-1] == wanted
+    partners = settings_of(request).max_loop_partners
+    return runner.call(jobs.census_job, partners, category, region)

@@ -101,10 +101,16 @@ def test_hard_filters_hold(store: OxigraphStore) -> None:
         assert chain.business_model.endswith("/sale")
     none = match(
         store,
-        MatchRequest(what="office chair", near="Kortrijk", certifications=["fsc"]),
+        MatchRequest(what="office chair", near="Kortrijk", certifications=["OEKO-TEX"]),
         today=TODAY,
     )
     assert none.chains == () and any("certification" in line for line in none.explanation)
+    with pytest.raises(resolve.ResolutionError, match="no certification is called 'fsc'"):
+        match(
+            store,
+            MatchRequest(what="office chair", near="Kortrijk", certifications=["fsc"]),
+            today=TODAY,
+        )
 
 
 def test_open_workwear_chain_names_what_is_missing(store: OxigraphStore) -> None:

@@ -23,6 +23,7 @@ from kringloop.graph.errors import NotFoundError
 from kringloop.queries import loops, match_record, visual, visual_chains
 from kringloop.queries.matchmaker import match
 from kringloop.queries.request import MatchRequest
+from kringloop.queries.resolve import ResolutionError
 from kringloop.queries.visual import Filters, VizError, VizGraph
 from kringloop.service import viz
 from kringloop.service.app import create_app
@@ -382,6 +383,8 @@ def test_terms_are_bound_not_pasted(store: OxigraphStore) -> None:
     # Text with SPARQL syntax in it is a term like any other: nothing found, nothing changed.
     with pytest.raises(NotFoundError):
         visual.neighbourhood(store, EX + "x%3E%20%7D%20DROP%20ALL")
-    graph = visual.neighbourhood(store, REFURB, filters=Filters(role='x" } DROP ALL #'))
+    with pytest.raises(ResolutionError, match="no role is called"):  # a value, refused
+        visual.neighbourhood(store, REFURB, filters=Filters(role='x" } DROP ALL #'))
+    graph = visual.neighbourhood(store, REFURB, filters=Filters(role="refurbisher"))
     assert [n.kind for n in graph.nodes].count("organisation") == 1
     assert store.count() == before and ox.NamedNode(REFURB).value == REFURB

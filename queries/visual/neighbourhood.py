@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from kringloop.graph.errors import NotFoundError
 from kringloop.graph.store import Store, text, truth
-from kringloop.queries import resolve
+from kringloop.queries import codes, resolve
 from kringloop.queries.visual.layout import layout
 from kringloop.queries.visual.model import (
     DEFAULT_CAP,
@@ -78,23 +78,19 @@ class _Check:
     """Filters resolved to IRIs, checked against a resource's facts."""
 
     def __init__(self, store: Store, filters: Filters) -> None:
-        self.role = resolve.code_iri("role", filters.role) if filters.role else None
-        self.strategy = resolve.code_iri("strategy", filters.strategy) if filters.strategy else None
-        self.model = (
-            resolve.code_iri("business-model", filters.business_model)
-            if filters.business_model
-            else None
-        )
-        self.region = resolve.code_iri("region", filters.region) if filters.region else None
+        lists = codes.code_lists(store)
+
+        def one(kind: str, value: str | None, field: str) -> str | None:
+            return codes.resolve_codes(lists, kind, [value], field=field)[0] if value else None
+
+        self.role = one("role", filters.role, "role")
+        self.strategy = one("strategy", filters.strategy, "strategy")
+        self.model = one("business-model", filters.business_model, "business_model")
+        self.region = one("region", filters.region, "region")
         self.products: set[str] | None = None
         if filters.category:
-            vocab = resolve.load_vocabulary(store)
-            target = resolve.resolve_what(vocab, filters.category).concept
-            self.products = {
-                product
-                for product, cpv in vocab.product_cpv.items()
-                if product == target or target in vocab.ancestors(cpv)
-            } | ({target} if vocab.kinds.get(target) == "product" else set())
+            category = codes.resolve_category(resolve.vocabulary(store), filters.category)
+            self.products = set(category.product_types)
 
     def passes(self, iri: str, kind: str, facts: Facts) -> bool:
         if self.role and kind == "organisation" and self.role not in facts.iris(KL + "role"):

@@ -253,24 +253,35 @@ class Matchmaker:
         """The claims of each of ``offers`` that hold on the first day of use (rows kept
         while the store cannot change)."""
 
-        def read(missing: list[str]) -> dict[str, list[Row]]:
-            rows = self.store.select(
-                stage("offer-claims"),
-                bindings={"_offer": [ox.NamedNode(o) for o in missing]},
-                union_default_graph=True,
-            )
-            return match_cache.split(rows, "offer")
+        def read(missing: list[str]) -> dict[str, list[tuple[Row, ...]]]:
+            rows: list[Row] = []
+            for start in range(0, len(missing), 1000):
+                chunk = [ox.NamedNode(o) for o in missing[start : start + 1000]]
+                rows += self.store.select(
+                    stage("offer-claims"), bindings={"_offer": chunk}, union_default_graph=True
+                )
+            by_offer = match_cache.split(rows, "offer")
+            return {o: [tuple(by_offer.get(o, ()))] for o in missing}
 
-        found = {}
-        for offer in offers:
-            rows = match_cache.per_key(self.store, "offer-claims", [offer], read)
-            found[offer] = claims_of(rows, self.start) if rows else NO_CLAIMS
-        return found
+        wanted = sorted(set(offers))
+        kept = match_cache.per_key(self.store, "offer-claims", wanted, read)
+        return {
+            offer: claims_of(rows, self.start) if rows else NO_CLAIMS
+            for offer, rows in zip(wanted, kept, strict=True)
+        }
 
     # -- candidates ---------------------------------------------------------------------------
 
-    def candidates(self, facts: LoopFacts, judge: LoopJudge) -> list[Candidate]:
-        offers = [s for s in facts.supply if s.product_type in self.fits]
+    def candidates(
+        self, facts: LoopFacts, judge: LoopJudge, *, anywhere: bool = False
+    ) -> list[Candidate]:
+        """The candidate chains: the supply offers of the fitting product types within the
+        buyer's distance (``anywhere``: all of them, to say what the filters removed)."""
+        offers = [
+            s
+            for s in facts.supply
+            if s.product_type in self.fits and (anywhere or self._in_range(s))
+        ]
         claims = self.claims(sorted({s.offer for s in offers}))
         found: dict[str, Candidate] = {}
         for offer in offers:
@@ -278,6 +289,10 @@ class Matchmaker:
             if c is not None:
                 found[c.offer] = c
         return [found[k] for k in sorted(found)]
+
+    def _in_range(self, s: SupplyRecord) -> bool:
+        near = nearest_site(s.sites, self.use.lat, self.use.long)
+        return near is not None and near[1] <= self.need.within_km + 1e-9
 
     def _internal_allowed(self, s: SupplyRecord) -> bool:
         own = self.request.requester is not None and s.supplier == self.request.requester
@@ -392,7 +407,8 @@ class Matchmaker:
         reuse = rank(internal, self.need, self.request.weights, top_k=self.request.top_k)
         explanation: list[str] = []
         if not ranked:
-            explanation = self.funnel(market)
+            everything = self.candidates(facts, judge, anywhere=True)
+            explanation = self.funnel([c for c in everything if not c.internal])
         return MatchResult(
             id=request_id(self.request),
             what={

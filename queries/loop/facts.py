@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -35,8 +36,6 @@ from kringloop.queries.loop.kinds import (
 from kringloop.queries.loop.records import (
     OWL_SAME_AS,
     RDF_TYPE,
-    RDFS_LABEL,
-    SKOS_PREF_LABEL,
     Descriptions,
     FlowRecord,
     PlaceInfo,
@@ -94,6 +93,22 @@ class Vocabulary:
 
 
 @dataclass
+class Memo:
+    """What judgements on the same facts can share, whatever the request: searches of the
+    flows, the grids of processors, which processors lead back to a producer. Kept with the
+    facts (so for as long as the store cannot change)."""
+
+    reached: dict[Any, Any] = field(default_factory=dict)
+    carriers: dict[Any, Any] = field(default_factory=dict)
+    grids: dict[Any, Any] = field(default_factory=dict)
+    valid: dict[Any, Any] = field(default_factory=dict)
+    producing: dict[Any, Any] = field(default_factory=dict)
+    reaching: dict[Any, Any] = field(default_factory=dict)
+    flows_in: dict[Any, Any] = field(default_factory=dict)
+    routes: dict[Any, Any] = field(default_factory=dict)
+
+
+@dataclass
 class LoopFacts:
     """The facts about some product types that the judgement reads."""
 
@@ -104,7 +119,7 @@ class LoopFacts:
     flows_out: dict[str, list[FlowRecord]]
     producers: dict[str, frozenset[str]]
     labels: dict[str, str] = field(default_factory=dict)
-    org_sites: dict[str, tuple[Site, ...]] = field(default_factory=dict)
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
 
     def label(self, iri: str) -> str:
         return self.labels.get(iri) or self.vocabulary.labels.get(iri) or iri.rsplit("/", 1)[-1]
@@ -138,28 +153,22 @@ def read_vocabulary(store: Store) -> Vocabulary:
     return kept
 
 
-#: What the vocabulary reads: (classes, predicates) of `loop-instances`, in one query each.
+#: The classes whose instances the vocabulary reads (`loop-instances`, one query each).
 _INSTANCES = (
-    (("ProductType",), ("typicalMassKg",), (RDF_TYPE, SKOS_PREF_LABEL, RDFS_LABEL)),
-    (("Material",), ("materialCycle", "biodegradable", "biobased"), (SKOS_PREF_LABEL, RDFS_LABEL)),
-    (("Region",), (), (SKOS_PREF_LABEL, RDFS_LABEL)),
-    (("Place",), ("lat", "long", "region"), ()),
-    (tuple(c[len(KL) :] for c in PROCESS_CLASSES), ("input", "output"), (RDF_TYPE,)),
+    ("ProductType",),
+    ("Material",),
+    ("Region",),
+    ("Place",),
+    tuple(c[len(KL) :] for c in PROCESS_CLASSES),
 )
 
 
 def _vocabulary(store: Store) -> Vocabulary:
     d = Descriptions()
-    for classes, own, other in _INSTANCES:
+    for classes in _INSTANCES:
         d.add_rows(
             stage_rows(
-                store,
-                "loop-instances",
-                **{
-                    "class": [ox.NamedNode(KL + c) for c in classes],
-                    "predicate": [ox.NamedNode(KL + p) for p in own]
-                    + [ox.NamedNode(p) for p in other],
-                },
+                store, "loop-instances", **{"class": [ox.NamedNode(KL + c) for c in classes]}
             )
         )
     d.add_rows(stage_rows(store, "loop-compositions"))
@@ -223,11 +232,10 @@ def organisations(store: Store, orgs: Sequence[str], vocab: Vocabulary) -> dict[
     """Label and sites (with coordinates) of each organisation, kept per organisation."""
 
     def read(missing: list[str]) -> dict[str, list[Organisation]]:
-        predicates = [ox.NamedNode(RDFS_LABEL), ox.NamedNode(KL + "hasSite")]
         d = Descriptions()
         for start in range(0, len(missing), CHUNK):
             chunk = [ox.NamedNode(o) for o in missing[start : start + CHUNK]]
-            d.add_rows(stage_rows(store, "loop-describe", subject=chunk, predicate=predicates))
+            d.add_rows(stage_rows(store, "loop-describe", subject=chunk))
         sites = sorted({s for o in missing for s in d.all(o, KL + "hasSite")})
         located = _sites(store, sites, vocab)
         return {
@@ -245,11 +253,10 @@ def organisations(store: Store, orgs: Sequence[str], vocab: Vocabulary) -> dict[
 
 
 def _sites(store: Store, sites: Sequence[str], vocab: Vocabulary) -> dict[str, Site]:
-    predicates = [ox.NamedNode(KL + p) for p in ("lat", "long", "place")]
     d = Descriptions()
     for start in range(0, len(sites), CHUNK):
         chunk = [ox.NamedNode(s) for s in sites[start : start + CHUNK]]
-        d.add_rows(stage_rows(store, "loop-describe", subject=chunk, predicate=predicates))
+        d.add_rows(stage_rows(store, "loop-describe", subject=chunk))
     found = {}
     for s in sites:
         site = site_of(s, d.of(s), vocab.places)
@@ -348,9 +355,16 @@ def _flows(store: Store, carriers: Sequence[str], vocab: Vocabulary) -> list[Flo
 
 
 def loop_facts(store: Store, product_types: Iterable[str]) -> LoopFacts:
-    """The facts about ``product_types`` (see the module description)."""
+    """The facts about ``product_types`` (see the module description), kept per store
+    version for the same product types."""
+    types = tuple(sorted(set(product_types)))
+    kept = match_cache.once(store, ("loop-facts", types), lambda: _loop_facts(store, types))
+    assert isinstance(kept, LoopFacts)
+    return kept
+
+
+def _loop_facts(store: Store, types: tuple[str, ...]) -> LoopFacts:
     vocab = read_vocabulary(store)
-    types = sorted(set(product_types))
     per_type = match_cache.per_key(
         store, "loop-type", types, lambda missing: _read_types(store, missing, vocab)
     )
@@ -376,7 +390,7 @@ def loop_facts(store: Store, product_types: Iterable[str]) -> LoopFacts:
         labels.setdefault(s.offer, s.label)
     return LoopFacts(
         vocabulary=vocab,
-        product_types=tuple(types),
+        product_types=types,
         supply=supply,
         processing=processing,
         flows_out=dict(flows_out),

@@ -68,6 +68,10 @@ class Use:
         return self.quantity / max(1.0, self.years)
 
 
+#: The organisations and flows of a way back, in order.
+_Route = tuple[tuple[str, ...], tuple[FlowRecord, ...]]
+
+
 @dataclass(frozen=True)
 class _Reached:
     """A breadth-first search of valid carrying flows from one organisation: the hops to each
@@ -135,14 +139,18 @@ class LoopJudge:
         self.facts = facts
         self.max_partners = max_partners
         self.ranks = {**facts.vocabulary.ranks, **(overrides or {})}
-        self._reached: dict[tuple[str, str, date, date], _Reached] = {}
-        self._carriers: dict[str, frozenset[str]] = {}
+        memo = facts.memo  # shared by every judgement on these facts
+        self._reached: dict[tuple[str, str, date, date], _Reached] = memo.reached
+        self._carriers: dict[str, frozenset[str]] = memo.carriers
+        self._grids: dict[str, SiteGrid[int]] = memo.grids
+        self._valid_cache: dict[tuple[str, date, date], list[int]] = memo.valid
+        self._producing: dict[tuple[str, date, date], list[int]] = memo.producing
+        self._reaching_cache: dict[tuple[str, str, date, date], set[str]] = memo.reaching
+        self._flows_in: dict[str, list[FlowRecord]] = memo.flows_in
+        self._routes: dict[tuple[object, ...], _Route | None] = memo.routes
+        # what depends on the request's place and ranks: this judge's own
         self._around: dict[tuple[str, float, float, float, date, date], _Around] = {}
-        self._grids: dict[str, SiteGrid[int]] = {}
-        self._valid_cache: dict[tuple[str, date, date], list[int]] = {}
-        self._producing: dict[tuple[str, date, date], list[int]] = {}
-        self._reaching_cache: dict[tuple[str, str, date, date], set[str]] = {}
-        self._flows_in: dict[str, list[FlowRecord]] | None = None
+        self._bases: dict[tuple[str, Use], list[_Way]] = {}
 
     # -- the flows ---------------------------------------------------------------------------
 
@@ -203,34 +211,55 @@ class LoopJudge:
         return self.ranks.get(strategy, 9)
 
     def _way(
-        self, q: ProcessingRecord, site: Site, km: float, offer: SupplyRecord, use: Use
+        self,
+        q: ProcessingRecord,
+        site: Site,
+        km: float,
+        product: str,
+        supplier: str | None,
+        use: Use,
     ) -> _Way | None:
-        """The way back through ``q`` for ``offer``, however long (None when there is none)."""
-        product, supplier = offer.product_type, offer.supplier
-        producers = self.facts.producers.get(product, frozenset())
+        """The way back through ``q`` to ``supplier`` or a producer of ``product``, however
+        long (None when there is none); without a supplier, to a producer only."""
         start = q.organisation
-        reached = self.reached(start, product, use)
-        if start == supplier or start in producers:
-            # back where it ends at once; what the organisation then does with it, as far as
-            # its flows say (a round through a remanufacturer, say), is what is credited
-            nodes, flows = self._round(start, reached, product, use)
-        else:
-            options = []
-            if supplier in reached.hops:
-                options.append((reached.hops[supplier] + 2, 0, supplier))
-            for producer in producers:
-                if producer in reached.hops:
-                    options.append((reached.hops[producer] + 3, 1, producer))
-            if not options:
-                return None
-            _, _, end = min(options)
-            path, route = reached.path(end)
-            nodes, flows = tuple(path), tuple(route)
-        partners = len({*nodes, supplier}) + 1  # and the buyer
+        route = self._route(start, product, supplier, use)
+        if route is None:
+            return None
+        nodes, flows = route
+        members = set(nodes) if supplier is None else {*nodes, supplier}
+        partners = len(members) + 1 + (supplier is None)  # the buyer (and the supplier)
         strategy, rank = self.credit(q, flows, product)
         return _Way(
             q, site, km, nodes, flows, partners, strategy, rank, self._shortfall(q, use, product)
         )
+
+    def _route(
+        self, start: str, product: str, supplier: str | None, use: Use
+    ) -> _Route | None:
+        """The organisations and flows from ``start`` to where the way back ends (kept with
+        the facts: it does not depend on the request's place or ranks)."""
+        key = (start, product, supplier, use.start, use.end)
+        if key in self._routes:
+            return self._routes[key]
+        producers = self.facts.producers.get(product, frozenset())
+        reached = self.reached(start, product, use)
+        if start == supplier or start in producers:
+            # back where it ends at once; what the organisation then does with it, as far as
+            # its flows say (a round through a remanufacturer, say), is what is credited
+            found: _Route | None = self._round(start, reached, product, use)
+        else:
+            options = []
+            if supplier is not None and supplier in reached.hops:
+                options.append((reached.hops[supplier] + 2, 0, supplier))
+            for producer in producers & reached.hops.keys():
+                options.append((reached.hops[producer] + 3, 1, producer))
+            found = None
+            if options:
+                _, _, end = min(options)
+                path, flows = reached.path(end)
+                found = (tuple(path), tuple(flows))
+        self._routes[key] = found
+        return found
 
     def _round(
         self, start: str, reached: _Reached, product: str, use: Use
@@ -320,11 +349,12 @@ class LoopJudge:
         """The organisations from which valid carrying flows lead to ``supplier``."""
         key = (supplier, product, use.start, use.end)
         if key not in self._reaching_cache:
-            if self._flows_in is None:
-                self._flows_in = defaultdict(list)
+            if not self._flows_in and self.facts.flows_out:
+                into: dict[str, list[FlowRecord]] = defaultdict(list)
                 for flows in self.facts.flows_out.values():
                     for flow in flows:
-                        self._flows_in[flow.target].append(flow)
+                        into[flow.target].append(flow)
+                self._flows_in.update(into)
             carriers = self.carriers(product)
             seen = {supplier: 0}
             queue = deque([supplier])
@@ -343,15 +373,51 @@ class LoopJudge:
 
     # -- the verdict ------------------------------------------------------------------------
 
+    def _base(self, product: str, use: Use) -> list[_Way]:
+        """The ways back to a producer through the processors in reach, whoever supplies the
+        product, best first (the same for every supply offer judged at this place)."""
+        key = (product, use)
+        if key not in self._bases:
+            around = self.around(product, use)
+            found = [
+                w for q, s, km in around.reach if (w := self._way(q, s, km, product, None, use))
+            ]
+            self._bases[key] = sorted(found, key=_Way.key)
+        return self._bases[key]
+
+    def _ways(self, offer: SupplyRecord, use: Use, *, every: bool) -> list[_Way]:
+        """The ways back for ``offer``: through processors whose flows reach its supplier (or
+        that are the supplier), searched for it; and the others' ways to a producer, which do
+        not depend on the supplier (all of them, or only the first usable one)."""
+        product, supplier = offer.product_type, offer.supplier
+        around = self.around(product, use)
+        reaching = self._reaching(supplier, product, use)
+        own = []
+        for q, s, km in around.reach:
+            if q.organisation in reaching:
+                way = self._way(q, s, km, product, supplier, use)
+                if way is not None:
+                    own.append(way)
+        others = []
+        for way in self._base(product, use):
+            if way.processing.organisation in reaching:
+                continue  # searched for this supplier above
+            others.append(way)
+            if not every and self._usable(way, use):
+                break
+        return [*own, *others]
+
+    def _usable(self, way: _Way, use: Use) -> bool:
+        return way.partners <= self.max_partners and (use.partial or way.shortfall == 0)
+
     def verdict(self, offer: SupplyRecord, use: Use) -> Verdict:
         """Closed, promised or open, with its evidence (see the module description)."""
-        around = self.around(offer.product_type, use)
-        ways = [w for q, s, km in around.reach if (w := self._way(q, s, km, offer, use))]
-        fitting = [w for w in ways if w.partners <= self.max_partners]
-        usable = [w for w in fitting if use.partial or w.shortfall == 0]
+        usable = [w for w in self._ways(offer, use, every=False) if self._usable(w, use)]
         if usable:
             return self._closed(min(usable, key=_Way.key), offer, use)
-        return self._not_closed(offer, use, around, ways, fitting)
+        ways = self._ways(offer, use, every=True)
+        fitting = [w for w in ways if w.partners <= self.max_partners]
+        return self._not_closed(offer, use, self.around(offer.product_type, use), ways, fitting)
 
     def _steps(self, way: _Way, offer: SupplyRecord) -> tuple[Step, ...]:
         q = way.processing
@@ -444,7 +510,7 @@ class LoopJudge:
                 placed.append((near[1], q.offer, q, near[0]))
         found: dict[str, Closer] = {}
         for km, _, q, site in sorted(placed, key=lambda x: (x[0], x[1])):
-            way = self._way(q, site, km, offer, use)
+            way = self._way(q, site, km, offer.product_type, offer.supplier, use)
             if way is None or way.partners > self.max_partners or q.organisation in found:
                 continue
             found[q.organisation] = Closer(
@@ -576,7 +642,9 @@ class LoopJudge:
         for q, site, km in sorted(around.invalid, key=lambda x: (x[2], x[0].offer)):
             if km > min(q.radius_km if q.radius_km is not None else math.inf, use.within_km):
                 continue
-            way = self._way(q, site, km, offer, replace(use, start=use.start, end=use.start))
+            way = self._way(
+                q, site, km, offer.product_type, offer.supplier, replace(use, end=use.start)
+            )
             if way is None or way.partners > self.max_partners:
                 continue
             if q.valid.start is not None and q.valid.start > use.start:

@@ -212,26 +212,33 @@ def gaps(
 
 @app.command("eval")
 def eval_command(
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="only the cases of this rule (repeat)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Replay the evaluation cases: hit@1, hit@3, coverage, top-3 stability under ±20% weights."""
+    """Replay the evaluation cases (data/eval/): pass/fail per rule of the loop verdict,
+    hit@1, hit@3, top-3 stability under ±20% weights, coverage; exit 1 when a case fails."""
     from kringloop.queries import evaluate
 
+    cases = [c for c in run(evaluate.load_cases) if not rule or c.rule in rule]
     with opened(read_only=True) as store:
-        report = run(lambda: evaluate.evaluate(store, evaluate.load_cases()))
+        report = run(lambda: evaluate.evaluate(store, cases))
     if as_json:
         out.print_json(json.dumps(dataclasses.asdict(report)))
-        return
-    table = Table("case", "expected", "found at", "stable top 3")
-    for case in report.cases:
-        table.add_row(
-            case.name,
-            ", ".join(_short(e) for e in case.expected),
-            str(case.position or "—"),
-            f"{case.stability:.0%}",
+    else:
+        table = Table("rule", "what it checks", "cases", "passed", "failed")
+        for r in report.rules:
+            table.add_row(r.rule, r.title, str(r.cases), str(r.passed), str(r.failed))
+        out.print(table)
+        for case in report.failures:
+            out.print(f"[red]✗[/red] {case.name} (rule {case.rule}, {case.file})", highlight=False)
+            for failure in case.failures:
+                out.print(f"    {failure}", highlight=False, markup=False)
+        out.print(
+            f"{len(report.cases) - len(report.failures)}/{len(report.cases)} cases pass; "
+            f"hit@1 {report.hit_at_1:.2f}  hit@3 {report.hit_at_3:.2f} ({report.hit_cases} cases)  "
+            f"stability {report.stability:.2f}  coverage {report.coverage:.2f}"
         )
-    out.print(table)
-    out.print(
-        f"hit@1 {report.hit_at_1:.2f}  hit@3 {report.hit_at_3:.2f}  "
-        f"coverage {report.coverage:.2f}  stability {report.stability:.2f}"
-    )
+    if not report.passed:
+        raise typer.Exit(1)

@@ -31,6 +31,8 @@ BM = Namespace("https://w3id.org/kringloop/id/business-model/")
 CPV_SCHEME = URIRef("http://data.europa.eu/cpv/cpv")
 
 TTL_FILES = sorted(DATA_DIR.rglob("*.ttl"))
+#: The knowledge the bundle loads; the evaluation scenarios (data/eval/) are worlds of their own.
+BUNDLE_FILES = [p for p in TTL_FILES if p.relative_to(DATA_DIR).parts[0] != "eval"]
 CODELIST_FILES = sorted((DATA_DIR / "codelists").glob("*.ttl"))
 SCRIPTS = DATA_DIR / "scripts"
 MARKET = DATA_DIR / "market" / "market.ttl"
@@ -79,7 +81,7 @@ def _rel(path: Path) -> str:
 def graph() -> Graph:
     """All shipped data in one rdflib graph."""
     merged = Graph()
-    for path in TTL_FILES:
+    for path in BUNDLE_FILES:
         merged.parse(path, format="turtle")
     return merged
 

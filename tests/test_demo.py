@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from kringloop.graph import OxigraphStore
 from kringloop.graph.bundle import initialise
-from kringloop.queries import evaluate, loops
+from kringloop.queries import loops
 from kringloop.queries.matchmaker import match
 from kringloop.queries.request import MatchRequest
 from kringloop.service.cli import app
@@ -93,14 +93,6 @@ def test_gent_chair_lease_is_open_and_says_why(demo: OxigraphStore) -> None:
     result = match(demo, request, today=TODAY)
     assert result.chains and not any(c.closed for c in result.chains)
     assert all(c.missing for c in result.chains)
-
-
-@pytest.mark.slow
-def test_evaluation_replays_every_case(demo: OxigraphStore) -> None:
-    report = evaluate.evaluate(demo, evaluate.load_cases())
-    assert report.hit_at_3 == 1.0, [c for c in report.cases if not c.position or c.position > 3]
-    assert report.stability >= 0.9
-    assert report.coverage > 0.5
 
 
 def test_cli_match_loops_gaps(tmp_path: Path) -> None:

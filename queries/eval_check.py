@@ -2,17 +2,14 @@
 
 The verdict's fields (``status``, ``loop.partners``, ``loop.strategy``, ``loop.missing_role``,
 ``loop.reason``, ``loop.change``, ``loop.shortfall_per_year``, ``loop.notes``) are read by the
-names of the loop-verdict specification, from objects or mappings alike. Where an answer does
-not carry a field yet, the nearest thing it does carry is read instead and the failure says so
-(status from ``closed``, partners counted from the steps, the strategy from the R-rank of the
-circularity component, the missing role from the ``missing`` text); a field with no stand-in
-fails with "the answer has no …".
+names of the loop-verdict specification, from objects or mappings alike (the matchmaker's
+result objects and the JSON answer read the same); a field an answer does not carry fails
+with "the answer has no …".
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,11 +63,7 @@ def slug(iri: object) -> object:
 
 
 class Reader:
-    """Reads the verdict of the chains of one answer; ``ranks`` maps R-ranks to strategy slugs
-    (for the stand-in of ``loop.strategy``)."""
-
-    def __init__(self, ranks: Mapping[int, str]) -> None:
-        self.ranks = ranks
+    """Reads the verdict of the chains of one answer."""
 
     def loop(self, chain: object) -> Any:
         return field(chain, "loop")
@@ -84,47 +77,18 @@ class Reader:
 
     def status(self, chain: object) -> Read:
         value = field(chain, "status")
-        if has(value):
-            return Read(value)
-        read = self.loop_field(chain, "status")
-        if read.found:
-            return read
-        closed = field(chain, "closed")
-        if has(closed):
-            return Read("closed" if closed else "open", "read from `closed`: no status yet")
-        return Read(_MISSING, "the answer has no status")
+        return Read(value) if has(value) else self.loop_field(chain, "status")
 
     def partners(self, chain: object) -> Read:
-        read = self.loop_field(chain, "partners")
-        if read.found:
-            return read
-        orgs = {field(s, "organisation") for s in listed(chain, "steps")}
-        return Read(len(orgs - {None, ""}), "counted from the steps: no loop.partners yet")
+        return self.loop_field(chain, "partners")
 
     def strategy(self, chain: object) -> Read:
         read = self.loop_field(chain, "strategy")
-        if read.found:
-            return Read(slug(read.value))
-        for part in listed(chain, "components"):
-            if field(part, "name") == "circularity":
-                raw = field(part, "raw")
-                rank = int(raw[1:]) if isinstance(raw, str) and raw[1:].isdigit() else None
-                return Read(
-                    self.ranks.get(rank) if rank is not None else None,
-                    "from the circularity component's R-rank: no loop.strategy yet",
-                )
-        return read
+        return Read(slug(read.value)) if read.found else read
 
     def missing_role(self, chain: object) -> Read:
         read = self.loop_field(chain, "missing_role")
-        if read.found:
-            return Read(slug(read.value))
-        text = field(chain, "missing")
-        if not has(text):
-            return read
-        words = re.findall(r"[a-z]+", str(text or "").lower())
-        role = next((w for w in words if w in ROLES), None)
-        return Read(role, "from the `missing` text: no loop.missing_role yet")
+        return Read(slug(read.value)) if read.found else read
 
     def reason(self, chain: object) -> Read:
         read = self.loop_field(chain, "reason")

@@ -147,7 +147,6 @@ class _Stores:
     def __init__(self, demo: Store | None) -> None:
         self.demo = demo
         self.kept: dict[Path, Store] = {}
-        self.ranks: dict[int, dict[int, str]] = {}
 
     def of(self, case: Case) -> Store:
         if case.scenario is None:
@@ -157,17 +156,6 @@ class _Stores:
         if case.scenario not in self.kept:
             self.kept[case.scenario] = scenario_store(case.scenario)
         return self.kept[case.scenario]
-
-    def reader(self, store: Store) -> Reader:
-        if id(store) not in self.ranks:
-            rows = store.select(
-                f"SELECT ?s ?r WHERE {{ ?s a <{KL}CircularStrategy> ; <{KL}rRank> ?r }}",
-                union_default_graph=True,
-            )
-            self.ranks[id(store)] = {
-                int(text(r["r"])): text(r["s"]).rsplit("/", 1)[-1] for r in rows
-            }
-        return Reader(self.ranks[id(store)])
 
 
 def _request(case: Case, **update: object) -> MatchRequest:
@@ -232,7 +220,7 @@ def run_case(case: Case, stores: _Stores) -> CaseResult:
     elif isinstance(answer, Exception):
         failures.append(f"the request was refused: {_refusal(answer)}")
     else:
-        check = Check(stores.reader(store), answer)
+        check = Check(Reader(), answer)
         failures += check.run(case.expect, buyer_given="buyer" in case.expect.model_fields_set)
         top = tuple(c.supplier for c in answer.chains[:3])
         if case.expect.top:
@@ -244,7 +232,7 @@ def run_case(case: Case, stores: _Stores) -> CaseResult:
                 )
             stability = _stability(store, case, top)
         if isinstance(once, MatchResult):
-            failures += _same_answers(stores.reader(store), once, answer)
+            failures += _same_answers(Reader(), once, answer)
         elif once is not None:
             failures.append(f"with the scenario in one graph the request was refused: {once}")
     return CaseResult(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pyoxigraph as ox
@@ -27,7 +27,7 @@ from kringloop.queries.loop.facts import LoopFacts, loop_facts
 from kringloop.queries.loop.judge import LoopJudge, Use, nearest_site
 from kringloop.queries.loop.kinds import LEASE_MODELS, REFUSE, REUSE
 from kringloop.queries.loop.records import SupplyRecord, day, number
-from kringloop.queries.loop.verdict import Step, Verdict, step_json
+from kringloop.queries.loop.verdict import Reason, Step, Verdict, step_json
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.scoring import (
     FILTERS,
@@ -69,6 +69,11 @@ class ChainResult:
     evidence: tuple[str, ...]
     diversity_penalty: float
     verdict: Verdict
+
+    @property
+    def loop(self) -> Verdict:
+        """The loop verdict (``loop`` in the JSON answer)."""
+        return self.verdict
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -145,7 +150,8 @@ class Claims:
     verification: float
     schemes: frozenset[str]
     claims: tuple[str, ...]
-    expired: tuple[str, ...] = ()
+    #: the claims that ended before the first day of use, with their end
+    expired: tuple[tuple[str, date], ...] = ()
 
 
 NO_CLAIMS = Claims(0.0, frozenset(), ())
@@ -154,12 +160,12 @@ NO_CLAIMS = Claims(0.0, frozenset(), ())
 def claims_of(rows: Sequence[Row], on: date) -> Claims:
     """The claims of one offer's rows (each row a claim, its scheme, score and end)."""
     valid: dict[str, tuple[str, float | None]] = {}
-    expired = set()
+    expired: dict[str, date] = {}
     for row in rows:
         claim = text(row["claim"])
         until = day(text(row["validUntil"])) if "validUntil" in row else None
         if until is not None and until < on:
-            expired.add(claim)
+            expired[claim] = until
             continue
         score = number(text(row["score"])) if "score" in row else None
         scheme = text(row["scheme"])
@@ -171,7 +177,7 @@ def claims_of(rows: Sequence[Row], on: date) -> Claims:
         verification=max(scores) if scores else 0.0,
         schemes=frozenset(scheme for scheme, _ in valid.values()),
         claims=tuple(sorted(valid)),
-        expired=tuple(sorted(expired - set(valid))),
+        expired=tuple(sorted((c, d) for c, d in expired.items() if c not in valid)),
     )
 
 
@@ -352,6 +358,21 @@ class Matchmaker:
         recency = 1.0
         if s.valid.start is not None and (self.today - s.valid.start).days >= 3 * 365:
             recency = 0.8
+        if claims.expired:  # evidence of nothing, but the buyer should know it was there
+            lapsed = tuple(
+                Reason(
+                    "expired",
+                    {
+                        "label": claim.rsplit("/", 1)[-1],
+                        "what": "certification claim",
+                        "window": f"until {until.isoformat()}",
+                        "start": self.start.isoformat(),
+                        "end": self.end.isoformat(),
+                    },
+                )
+                for claim, until in claims.expired
+            )
+            verdict = replace(verdict, notes=verdict.notes + lapsed)
         strategies = {x for x in (s.strategy, verdict.strategy if verdict.closed else None) if x}
         delivers = s.delivery_km is None or distance <= s.delivery_km + 1e-9
         return Candidate(

@@ -197,10 +197,12 @@ def _vocabulary(store: Store) -> Vocabulary:
             process_class[s] = kinds[0]
     outputs: dict[str, set[str]] = defaultdict(set)
     for s in process_class:
+        inputs = set(d.all(s, KL + "input"))
         for made in d.all(s, KL + "output"):
-            for used in d.all(s, KL + "input"):
-                if made != used:
-                    outputs[used].add(made)
+            if made in inputs:
+                continue  # what goes in comes out as it was (a refurbished monitor)
+            for used in inputs:  # something new made of what goes in (fibre, compost)
+                outputs[used].add(made)
     places = {
         s: PlaceInfo(
             number(d.one(s, KL + "lat")), number(d.one(s, KL + "long")), d.one(s, KL + "region")

@@ -233,9 +233,7 @@ class LoopJudge:
             q, site, km, nodes, flows, partners, strategy, rank, self._shortfall(q, use, product)
         )
 
-    def _route(
-        self, start: str, product: str, supplier: str | None, use: Use
-    ) -> _Route | None:
+    def _route(self, start: str, product: str, supplier: str | None, use: Use) -> _Route | None:
         """The organisations and flows from ``start`` to where the way back ends (kept with
         the facts: it does not depend on the request's place or ranks)."""
         key = (start, product, supplier, use.start, use.end)
@@ -558,6 +556,9 @@ class LoopJudge:
                 },
             )
             role = "producer"
+        elif (lapsed := self._lapsed_closer(offer, use, around)) is not None:
+            reason = self._expired(lapsed, use)
+            role = role_of(lapsed.process_class)
         elif around.reach:
             q, _, km = min(around.reach, key=lambda x: (x[2], x[0].offer))
             taker = Step(
@@ -617,6 +618,23 @@ class LoopJudge:
             notes=tuple(notes),
             evidence=tuple(evidence),
         )
+
+    def _lapsed_closer(
+        self, offer: SupplyRecord, use: Use, around: _Around
+    ) -> ProcessingRecord | None:
+        """The nearest processing offer in reach that would close the loop on a day it is
+        valid, but is not valid over the whole period of use."""
+        for q, site, km in sorted(around.invalid, key=lambda x: (x[2], x[0].offer)):
+            if q.radius_km is not None and km > q.radius_km:
+                continue
+            day = q.valid.end or q.valid.start or use.start
+            if q.valid.start is not None and q.valid.start > use.start:
+                day = q.valid.start
+            probe = replace(use, start=day, end=day)
+            way = self._way(q, site, km, offer.product_type, offer.supplier, probe)
+            if way is not None and way.partners <= self.max_partners:
+                return q
+        return None
 
     def _expired(self, q: ProcessingRecord, use: Use) -> Reason:
         return Reason(

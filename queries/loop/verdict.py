@@ -161,6 +161,10 @@ class Verdict:
         return self.status == "closed"
 
     @property
+    def shortfall_per_year(self) -> float | None:
+        return self.shortfall
+
+    @property
     def partial(self) -> bool:
         return self.shortfall is not None and self.shortfall > 0
 

@@ -25,8 +25,8 @@ from itertools import pairwise
 import networkx as nx
 
 from kringloop.graph.store import Store
-from kringloop.queries import codes, resolve
-from kringloop.queries.loop.facts import loop_facts, read_vocabulary
+from kringloop.queries import codes, match_cache, resolve
+from kringloop.queries.loop.facts import census_facts, loop_facts, read_vocabulary
 from kringloop.queries.loop.judge import MAX_PARTNERS, LoopJudge, Use
 from kringloop.queries.loop.kinds import LEASE_MODELS, role_of
 from kringloop.queries.loop.records import ProcessingRecord, Site, SupplyRecord, Window
@@ -190,11 +190,33 @@ def census(
     region: str | None = None,
 ) -> Census:
     """Closed, promised and open loops, gaps and bottlenecks (see the module description);
-    ``categories`` (product-type IRIs) and ``region`` (a region IRI) narrow what is counted."""
+    ``categories`` (product-type IRIs) and ``region`` (a region IRI) narrow what is counted.
+    Kept while the store cannot change: the census JSON, the gaps, the command line and the
+    loops page then answer from one computation."""
     day = today or date.today()
+    scope = (None if categories is None else tuple(sorted(categories)), region)
+    key = ("census", day, radius_km, max_partners, scope)
+    kept = match_cache.once(
+        store,
+        key,
+        lambda: _census(store, day, radius_km, max_partners, categories, region),
+    )
+    assert isinstance(kept, Census)
+    return kept
+
+
+def _census(
+    store: Store,
+    day: date,
+    radius_km: float,
+    max_partners: int,
+    categories: Collection[str] | None,
+    region: str | None,
+) -> Census:
     vocab = read_vocabulary(store)
     types = sorted(vocab.product_types if categories is None else categories)
-    facts = loop_facts(store, types)
+    # every product type: read over the whole graph; some: as matchmaking reads them
+    facts = census_facts(store) if categories is None else loop_facts(store, types)
     judge = LoopJudge(facts, max_partners=max_partners)
     result = Census(labels={**vocab.labels, **facts.labels})
     judged = []

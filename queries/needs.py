@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kringloop.graph.store import Store
-from kringloop.queries.loop.facts import Vocabulary, organisations, stage_rows
-from kringloop.queries.loop.records import KL, Descriptions, number
+from kringloop.queries.loop.facts import Vocabulary, columns, organisations
+from kringloop.queries.loop.records import KL, number
 
 DEFAULT_MAX_KM = 50.0
 
@@ -30,8 +30,7 @@ class Need:
 
 def read_needs(store: Store, vocab: Vocabulary) -> list[Need]:
     """Every need of a buyer (``kl:requestedBy``) that says what it needs and where, by IRI."""
-    d = Descriptions()
-    d.add_rows(stage_rows(store, "loop-needs"))
+    d = columns(store, "census-needs")
     buyers = sorted({b for s in d.by_subject for b in d.all(s, KL + "requestedBy")})
     orgs = organisations(store, buyers, vocab) if buyers else {}
     found = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kringloop.queries.loop.nearby import SiteGrid
+from kringloop.queries.loop.nearby import SiteIndex
 from kringloop.queries.loop.records import Site
 from kringloop.queries.resolve import distance_km
 
@@ -21,7 +21,7 @@ def test_within_is_the_answer_of_a_plain_loop(
     entries: list[tuple[float, float, int]], lat: float, long: float, km: float
 ) -> None:
     sites = [(item, Site(f"urn:site:{i}", a, b)) for i, (a, b, item) in enumerate(entries)]
-    grid = SiteGrid(sites)
+    grid = SiteIndex(sites)
     expected: dict[int, tuple[float, str]] = {}
     for item, site in sites:
         d = distance_km(lat, long, site.lat, site.long)

@@ -36,6 +36,7 @@ from kringloop.queries.loop.kinds import (
 from kringloop.queries.loop.records import (
     OWL_SAME_AS,
     RDF_TYPE,
+    RDFS_LABEL,
     Descriptions,
     FlowRecord,
     PlaceInfo,
@@ -106,6 +107,7 @@ class Memo:
     reaching: dict[Any, Any] = field(default_factory=dict)
     flows_in: dict[Any, Any] = field(default_factory=dict)
     routes: dict[Any, Any] = field(default_factory=dict)
+    by_organisation: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -234,10 +236,7 @@ def organisations(store: Store, orgs: Sequence[str], vocab: Vocabulary) -> dict[
     """Label and sites (with coordinates) of each organisation, kept per organisation."""
 
     def read(missing: list[str]) -> dict[str, list[Organisation]]:
-        d = Descriptions()
-        for start in range(0, len(missing), CHUNK):
-            chunk = [ox.NamedNode(o) for o in missing[start : start + CHUNK]]
-            d.add_rows(stage_rows(store, "loop-describe", subject=chunk))
+        d = _described(store, "loop-organisations", missing)
         sites = sorted({s for o in missing for s in d.all(o, KL + "hasSite")})
         located = _sites(store, sites, vocab)
         return {
@@ -254,11 +253,17 @@ def organisations(store: Store, orgs: Sequence[str], vocab: Vocabulary) -> dict[
     return dict(zip(sorted(set(orgs)), found, strict=True))
 
 
-def _sites(store: Store, sites: Sequence[str], vocab: Vocabulary) -> dict[str, Site]:
+def _described(store: Store, name: str, subjects: Sequence[str]) -> Descriptions:
+    """What stage ``name`` says of ``subjects``, a thousand at a time."""
     d = Descriptions()
-    for start in range(0, len(sites), CHUNK):
-        chunk = [ox.NamedNode(s) for s in sites[start : start + CHUNK]]
-        d.add_rows(stage_rows(store, "loop-describe", subject=chunk))
+    for start in range(0, len(subjects), CHUNK):
+        chunk = [ox.NamedNode(s) for s in subjects[start : start + CHUNK]]
+        d.add_rows(stage_rows(store, name, subject=chunk))
+    return d
+
+
+def _sites(store: Store, sites: Sequence[str], vocab: Vocabulary) -> dict[str, Site]:
+    d = _described(store, "loop-sites", sites)
     found = {}
     for s in sites:
         site = site_of(s, d.of(s), vocab.places)
@@ -287,17 +292,31 @@ class _TypeFacts:
 
 def _read_types(store: Store, types: list[str], vocab: Vocabulary) -> dict[str, list[_TypeFacts]]:
     """Supply offers, processing offers and producers of ``types``, built into records."""
-    terms = [ox.NamedNode(t) for t in types]
     supply = _describe_rows(store, "loop-supply", "productType", types)
     processing = _describe_rows(store, "loop-processing", "productType", types)
-    producers: dict[str, set[str]] = defaultdict(set)
-    for producer, product in stage_rows(store, "loop-producers", productType=terms):
-        assert isinstance(producer, ox.NamedNode) and isinstance(product, ox.NamedNode)
-        producers[product.value].add(vocab.canonical.get(producer.value, producer.value))
     offered = [
         o for d in (supply, processing) for s in d.by_subject for o in d.all(s, KL + "offeredBy")
     ]
     orgs = organisations(store, sorted(set(offered)), vocab)
+    return _build_types(store, types, vocab, supply, processing, orgs)
+
+
+def _build_types(
+    store: Store,
+    types: Sequence[str],
+    vocab: Vocabulary,
+    supply: Descriptions,
+    processing: Descriptions,
+    orgs: Mapping[str, Organisation],
+) -> dict[str, list[_TypeFacts]]:
+    """The records of ``types`` from the descriptions of their offers and organisations."""
+    producers: dict[str, set[str]] = defaultdict(set)
+    terms = [ox.NamedNode(t) for t in types]
+    for start in range(0, len(terms), CHUNK):
+        rows = stage_rows(store, "loop-producers", productType=terms[start : start + CHUNK])
+        for producer, product in rows:
+            assert isinstance(producer, ox.NamedNode) and isinstance(product, ox.NamedNode)
+            producers[product.value].add(vocab.canonical.get(producer.value, producer.value))
     by_type: dict[str, tuple[list[SupplyRecord], list[ProcessingRecord]]] = {
         t: ([], []) for t in types
     }
@@ -365,6 +384,67 @@ def loop_facts(store: Store, product_types: Iterable[str]) -> LoopFacts:
     return kept
 
 
+def census_facts(store: Store) -> LoopFacts:
+    """The facts about every product type, read a column per predicate over the whole graph
+    (whole scans joined by hashing are far cheaper per triple than a seek per subject when
+    every offer is wanted); the same records as `loop_facts`. Kept per store version."""
+    kept = match_cache.once(store, "census-facts", lambda: _census_facts(store))
+    assert isinstance(kept, LoopFacts)
+    return kept
+
+
+def columns(store: Store, name: str, subject: str = "s") -> Descriptions:
+    """The rows of a column stage (each column named after its ``kl:``, ``rdfs:`` or ``rdf:``
+    predicate) as descriptions of the subjects in column ``subject``."""
+    d = Descriptions()
+    result = store.query(stage(name), union_default_graph=True)
+    if not isinstance(result, ox.QuerySolutions):
+        raise QueryError(f"stage {name} is not a SELECT query")
+    names = [v.value for v in result.variables]
+    predicates = [_COLUMN.get(n, KL + n) for n in names]
+    at = names.index(subject)
+    for row in result:
+        s = row[at]
+        if not isinstance(s, ox.NamedNode):
+            continue
+        for i, value in enumerate(row):
+            if i != at and isinstance(value, ox.NamedNode | ox.Literal):
+                d.add(s.value, predicates[i], value)
+    return d
+
+
+#: Column names of the census stages that are not ``kl:`` predicates.
+_COLUMN = {"type": RDF_TYPE, "label": RDFS_LABEL}
+
+
+def _census_facts(store: Store) -> LoopFacts:
+    vocab = read_vocabulary(store)
+    types = tuple(sorted(vocab.product_types))
+    supply = columns(store, "census-supply")
+    processing = columns(store, "census-processing")
+    listed = columns(store, "census-organisations")
+    placed = columns(store, "census-sites")
+    located = {
+        site: found
+        for site in placed.by_subject
+        if (found := site_of(site, placed.of(site), vocab.places)) is not None
+    }
+    orgs = {
+        o: Organisation(
+            listed.label(o),
+            tuple(located[s] for s in listed.all(o, KL + "hasSite") if s in located),
+        )
+        for o in listed.by_subject
+    }
+    per_type_map = _build_types(store, types, vocab, supply, processing, orgs)
+    per_type = [per_type_map[t][0] for t in types]
+    d = columns(store, "census-flows")
+    flows = [
+        f for flow in sorted(d.by_subject) if (f := flow_record(flow, d.of(flow), vocab.canonical))
+    ]
+    return _assemble(store, vocab, types, per_type, flows, orgs)
+
+
 def _loop_facts(store: Store, types: tuple[str, ...]) -> LoopFacts:
     vocab = read_vocabulary(store)
     per_type = match_cache.per_key(
@@ -372,6 +452,17 @@ def _loop_facts(store: Store, types: tuple[str, ...]) -> LoopFacts:
     )
     carriers = sorted({c for t in types for c in vocab.carriers(t)})
     flows = _flows(store, carriers, vocab)
+    return _assemble(store, vocab, types, per_type, flows)
+
+
+def _assemble(
+    store: Store,
+    vocab: Vocabulary,
+    types: tuple[str, ...],
+    per_type: Sequence[_TypeFacts],
+    flows: Sequence[FlowRecord],
+    named: Mapping[str, Organisation] | None = None,
+) -> LoopFacts:
     flows_out: dict[str, list[FlowRecord]] = defaultdict(list)
     for f in sorted(flows, key=lambda f: f.flow):
         flows_out[f.source].append(f)
@@ -386,7 +477,9 @@ def _loop_facts(store: Store, types: tuple[str, ...]) -> LoopFacts:
     known = {s.supplier for s in supply} | {
         p.organisation for ps in processing.values() for p in ps
     }
-    orgs = organisations(store, sorted(known | set(ends)), vocab)
+    named = named or {}
+    wanted = sorted(o for o in known | set(ends) if o not in named)
+    orgs = {**named, **organisations(store, wanted, vocab)}
     labels = {o: org.label for o, org in orgs.items()}
     for s in supply:
         labels.setdefault(s.offer, s.label)

@@ -26,6 +26,9 @@ from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
+
+import numpy as np
 
 from kringloop.queries.loop.facts import LoopFacts
 from kringloop.queries.loop.kinds import (
@@ -35,7 +38,7 @@ from kringloop.queries.loop.kinds import (
     REUSE,
     role_of,
 )
-from kringloop.queries.loop.nearby import SiteGrid
+from kringloop.queries.loop.nearby import SLACK_KM, SiteIndex
 from kringloop.queries.loop.records import FlowRecord, ProcessingRecord, Site, SupplyRecord, Window
 from kringloop.queries.loop.verdict import Change, Closer, Reason, Status, Step, Verdict
 from kringloop.queries.resolve import distance_km
@@ -109,6 +112,30 @@ class _Way:
         return (self.shortfall > 0, self.rank, self.partners, self.km, self.processing.offer)
 
 
+@dataclass(frozen=True)
+class _Table:
+    """Per site of a product type's processing offers: radius, rank and partners of the way
+    back to a producer (inf where there is none, or the offer is not valid over the period),
+    the offer's place in IRI order, and its capacity in pieces a year."""
+
+    grid: SiteIndex[int]
+    radius: np.ndarray[Any, Any]
+    rank: np.ndarray[Any, Any]
+    partners: np.ndarray[Any, Any]
+    order: np.ndarray[Any, Any]
+    capacity: np.ndarray[Any, Any]
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A processing offer's way back to a producer, before the place of use is known."""
+
+    route: _Route
+    partners: int
+    strategy: str
+    rank: int
+
+
 def nearest_site(sites: tuple[Site, ...], lat: float, long: float) -> tuple[Site, float] | None:
     """The site nearest to ``lat``/``long`` and its distance (ties: the first by IRI)."""
     best: tuple[float, str, Site] | None = None
@@ -142,15 +169,17 @@ class LoopJudge:
         memo = facts.memo  # shared by every judgement on these facts
         self._reached: dict[tuple[str, str, date, date], _Reached] = memo.reached
         self._carriers: dict[str, frozenset[str]] = memo.carriers
-        self._grids: dict[str, SiteGrid[int]] = memo.grids
+        self._grids: dict[str, SiteIndex[int]] = memo.grids
         self._valid_cache: dict[tuple[str, date, date], list[int]] = memo.valid
         self._producing: dict[tuple[str, date, date], list[int]] = memo.producing
         self._reaching_cache: dict[tuple[str, str, date, date], set[str]] = memo.reaching
         self._flows_in: dict[str, list[FlowRecord]] = memo.flows_in
+        self._by_organisation: dict[str, dict[str, list[ProcessingRecord]]] = memo.by_organisation
         self._routes: dict[tuple[object, ...], _Route | None] = memo.routes
         # what depends on the request's place and ranks: this judge's own
         self._around: dict[tuple[str, float, float, float, date, date], _Around] = {}
-        self._bases: dict[tuple[str, Use], list[_Way]] = {}
+        self._templates: dict[tuple[str, str, date, date], _Template | None] = {}
+        self._tables: dict[tuple[str, date, date], _Table] = {}
 
     # -- the flows ---------------------------------------------------------------------------
 
@@ -294,13 +323,113 @@ class LoopJudge:
 
     # -- the processors around a place ----------------------------------------------------------
 
-    def _grid(self, product: str) -> SiteGrid[int]:
+    def _grid(self, product: str) -> SiteIndex[int]:
         if product not in self._grids:
             procs = self.facts.processing.get(product, ())
-            self._grids[product] = SiteGrid(
+            self._grids[product] = SiteIndex(
                 (i, site) for i, q in enumerate(procs) for site in q.sites
             )
         return self._grids[product]
+
+    def _table(self, product: str, use: Use) -> _Table:
+        """The sites of the processing offers of ``product`` as arrays, with what a judgement
+        at any place needs of each: its radius, its yearly capacity (in pieces), and the rank
+        and length of its way back to a producer, where it is valid over the period (kept for
+        the judge: ranks are the request's)."""
+        key = (product, use.start, use.end)
+        if key not in self._tables:
+            procs = self.facts.processing.get(product, ())
+            grid = self._grid(product)
+            order = {offer: n for n, offer in enumerate(sorted(q.offer for q in procs))}
+            mass = self.facts.vocabulary.typical_mass.get(product)
+            rows = []
+            for i, _site in grid.entries:
+                q = procs[i]
+                t = self._template(q, product, use) if q.valid.covers(use.start, use.end) else None
+                capacity = math.inf if q.capacity is None else q.capacity
+                if q.capacity_unit == KILOGRAMS:
+                    capacity = capacity / mass if mass else math.inf
+                rows.append(
+                    (
+                        q.radius_km if q.radius_km is not None else math.inf,
+                        t.rank if t is not None else math.inf,
+                        t.partners if t is not None else math.inf,
+                        order[q.offer],
+                        capacity,
+                    )
+                )
+            arrays = np.array(rows, dtype=float).reshape(len(rows), 5)
+            self._tables[key] = _Table(grid, *(arrays[:, j] for j in range(5)))
+        return self._tables[key]
+
+    def _quick(self, offer: SupplyRecord, use: Use, reaching: set[str]) -> _Way | None:
+        """The best usable way back to a producer through a processor in reach whose flows do
+        not reach the supplier (those are searched for it), chosen over arrays with the key
+        of `_Way.key`; None when there is none."""
+        product = offer.product_type
+        table = self._table(product, use)
+        grid = table.grid
+        if not grid.entries:
+            return None
+        km = grid.distances(use.lat, use.long)
+        need = use.returns_per_year
+        short = np.zeros(len(km), dtype=bool) if need is None else table.capacity < need - 1e-9
+        ok = (km <= np.minimum(table.radius, use.within_km) + SLACK_KM) & (
+            table.partners <= self.max_partners
+        )
+        if not use.partial:
+            ok &= ~short
+        found = np.flatnonzero(ok)
+        if not len(found):
+            return None
+        ranked = found[
+            np.lexsort(
+                (
+                    table.order[found],
+                    km[found],
+                    table.partners[found],
+                    table.rank[found],
+                    short[found],
+                )
+            )
+        ]
+        procs = self.facts.processing.get(product, ())
+        for i in ranked.tolist():
+            q_index, site = grid.entries[i]
+            q = procs[q_index]
+            exact = distance_km(use.lat, use.long, site.lat, site.long)
+            radius = q.radius_km if q.radius_km is not None else math.inf
+            if q.organisation in reaching or exact > min(radius, use.within_km):
+                continue
+            t = self._template(q, product, use)
+            assert t is not None
+            return self._from_template(t, q, site, exact, product, use)
+        return None
+
+    def _reach_of(
+        self, product: str, use: Use, organisations: set[str]
+    ) -> list[tuple[ProcessingRecord, Site, float]]:
+        """The processing offers of ``product`` by ``organisations`` that are valid over the
+        period and in reach of the place of use, at their nearest site."""
+        key = product
+        if key not in self._by_organisation:
+            index: dict[str, list[ProcessingRecord]] = defaultdict(list)
+            for q in self.facts.processing.get(product, ()):
+                index[q.organisation].append(q)
+            self._by_organisation[key] = index
+        found = []
+        for org in sorted(organisations):
+            for q in self._by_organisation[key].get(org, ()):
+                if not q.valid.covers(use.start, use.end):
+                    continue
+                near = nearest_site(q.sites, use.lat, use.long)
+                if near is None:
+                    continue
+                site, km = near
+                radius = q.radius_km if q.radius_km is not None else math.inf
+                if km <= min(radius, use.within_km):
+                    found.append((q, site, km))
+        return found
 
     def around(self, product: str, use: Use) -> _Around:
         """The processing offers of ``product`` within the buyer's distance of the place of
@@ -371,39 +500,49 @@ class LoopJudge:
 
     # -- the verdict ------------------------------------------------------------------------
 
-    def _base(self, product: str, use: Use) -> list[_Way]:
-        """The ways back to a producer through the processors in reach, whoever supplies the
-        product, best first (the same for every supply offer judged at this place)."""
-        key = (product, use)
-        if key not in self._bases:
-            around = self.around(product, use)
-            found = [
-                w for q, s, km in around.reach if (w := self._way(q, s, km, product, None, use))
-            ]
-            self._bases[key] = sorted(found, key=_Way.key)
-        return self._bases[key]
+    def _template(self, q: ProcessingRecord, product: str, use: Use) -> _Template | None:
+        """``q``'s way back to a producer of ``product``, whoever supplies it: the route, its
+        organisations and the strategy credited (kept for the judge: it does not depend on
+        the place of use)."""
+        key = (q.offer, product, use.start, use.end)
+        if key not in self._templates:
+            route = self._route(q.organisation, product, None, use)
+            found = None
+            if route is not None:
+                strategy, rank = self.credit(q, route[1], product)
+                found = _Template(route, len(set(route[0])) + 2, strategy, rank)
+            self._templates[key] = found
+        return self._templates[key]
 
     def _ways(self, offer: SupplyRecord, use: Use, *, every: bool) -> list[_Way]:
-        """The ways back for ``offer``: through processors whose flows reach its supplier (or
-        that are the supplier), searched for it; and the others' ways to a producer, which do
-        not depend on the supplier (all of them, or only the first usable one)."""
+        """The ways back for ``offer`` through the processors in reach: searched for its
+        supplier where their flows reach it (or they are the supplier), else their way to a
+        producer, which is the same whoever supplies the product. With ``every``, all of
+        them; else only the usable ones searched for the supplier and the best usable other."""
         product, supplier = offer.product_type, offer.supplier
-        around = self.around(product, use)
         reaching = self._reaching(supplier, product, use)
-        own = []
-        for q, s, km in around.reach:
+        found: list[_Way] = []
+        for q, site, km in self._reach_of(product, use, reaching):
+            way = self._way(q, site, km, product, supplier, use)
+            if way is not None and (every or self._usable(way, use)):
+                found.append(way)
+        if not every:
+            best = self._quick(offer, use, reaching)
+            return [*found, best] if best is not None else found
+        for q, site, km in self.around(product, use).reach:
             if q.organisation in reaching:
-                way = self._way(q, s, km, product, supplier, use)
-                if way is not None:
-                    own.append(way)
-        others = []
-        for way in self._base(product, use):
-            if way.processing.organisation in reaching:
-                continue  # searched for this supplier above
-            others.append(way)
-            if not every and self._usable(way, use):
-                break
-        return [*own, *others]
+                continue
+            t = self._template(q, product, use)
+            if t is not None:
+                found.append(self._from_template(t, q, site, km, product, use))
+        return found
+
+    def _from_template(
+        self, t: _Template, q: ProcessingRecord, site: Site, km: float, product: str, use: Use
+    ) -> _Way:
+        nodes, flows = t.route
+        short = self._shortfall(q, use, product)
+        return _Way(q, site, km, nodes, flows, t.partners, t.strategy, t.rank, short)
 
     def _usable(self, way: _Way, use: Use) -> bool:
         return way.partners <= self.max_partners and (use.partial or way.shortfall == 0)

@@ -34,6 +34,7 @@ TTL_FILES = sorted(DATA_DIR.rglob("*.ttl"))
 CODELIST_FILES = sorted((DATA_DIR / "codelists").glob("*.ttl"))
 SCRIPTS = DATA_DIR / "scripts"
 MARKET = DATA_DIR / "market" / "market.ttl"
+AXIOMS = DATA_DIR.parent / "ontology" / "axioms.ttl"
 
 CHAIN_ROLES = (
     "producer",
@@ -129,6 +130,17 @@ def test_build_market_reproduces_market_ttl(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert out.read_bytes() == MARKET.read_bytes(), "rerun data/scripts/build_market.py"
+
+
+def test_build_axioms_reproduces_axioms_ttl(tmp_path: Path) -> None:
+    """The closed-loop axioms in ontology/axioms.ttl are those the code lists give."""
+    out = tmp_path / "axioms.ttl"
+    subprocess.run(
+        [sys.executable, str(SCRIPTS / "build_axioms.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    assert out.read_bytes() == AXIOMS.read_bytes(), "rerun data/scripts/build_axioms.py"
 
 
 def test_check_places_passes() -> None:

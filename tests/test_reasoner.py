@@ -27,6 +27,7 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, URIRef
 from kringloop.graph import OxigraphStore
 from kringloop.graph.bundle import data_graphs, graph_iri, initialise
 from kringloop.graph.reason import reason as reason_in_store
+from kringloop.graph.store import text
 from kringloop.ontology import ONTOLOGY_DIR
 
 pytestmark = pytest.mark.reasoner
@@ -196,7 +197,7 @@ def demo_closed(store: OxigraphStore) -> list[str]:
         "SELECT ?o WHERE { GRAPH ?g { ?o a <https://w3id.org/kringloop/ns#ClosedLoopOffer> } }",
         bindings={"g": graph_iri("inferred")},
     )
-    return sorted(r["o"].value for r in rows)
+    return sorted(text(r["o"]) for r in rows)
 
 
 def test_demo_closed_loop_offers_snapshot(demo: OxigraphStore) -> None:
@@ -221,14 +222,14 @@ def test_demo_monitors_and_desktops_do_not_close_through_laptops(demo: OxigraphS
         union_default_graph=True,
     )
     takes_back = {
-        r["s"].value
+        text(r["s"])
         for r in demo.select(
             "PREFIX kl: <https://w3id.org/kringloop/ns#>"
             " SELECT ?s WHERE { ?x a kl:ProcessingOffer ; kl:offeredBy ?s }",
             union_default_graph=True,
         )
     }
-    not_closed = {r["o"].value for r in offers if r["supplier"].value not in takes_back}
+    not_closed = {text(r["o"]) for r in offers if text(r["supplier"]) not in takes_back}
     assert {
         OFFER + "monitor-supply-roeselare-monitor-sale",
         OFFER + "university-leuven-surplus-monitor",

@@ -213,18 +213,17 @@ def axioms(p: ProductType) -> list[tuple[str, Expr]]:
 def generated(products: list[ProductType]) -> str:
     """The generated section of axioms.ttl, markers included."""
     lines = [BEGIN, "#", "# One block per product type of data/codelists/product-types.ttl."]
-    individuals: set[str] = {"role:producer"}
     for p in products:
         lines += ["", f"# product:{p.slug}; carriers C(P): {', '.join(p.carriers)}"]
         for comment, expr in axioms(p):
             lines.append(f"#   {comment}")
             lines.append(f"{turtle(expr, 0)}\n    rdfs:subClassOf kl:ClosedLoopOffer .")
-        individuals |= set(p.carriers) | {f"material:{m}" for m in p.materials}
     lines += [
         "",
-        "# The product types, materials and role above are individuals of the code lists.",
+        "# The product types, materials and the producer role above are individuals of the code",
+        "# lists and typed there; nothing here declares them, so that this file states no facts",
+        "# about them (their descriptions stay those of the code lists).",
     ]
-    lines += [f"{name} a owl:NamedIndividual ." for name in sorted(individuals)]
     lines.append(END)
     return "\n".join(lines) + "\n"
 

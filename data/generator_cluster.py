@@ -67,19 +67,20 @@ from kringloop.data.generator_rdf import (
 
 #: Site jitter around its town, in 1e-5 degrees (below 0.05°, at most ~6.6 km away).
 JITTER = 4_999
-KINDS = ("refurbish", "repair", "remanufacture", "recycle", "collect")
+KINDS = ("refurbish", "repair", "remanufacture", "recycle", "collect", "compost")
 
 
 ROLE_NAMES = {
     "producer": "Producer", "supplier": "Supplier", "buyer": "Buyer", "collector": "Collector",
     "repairer": "Repairer", "refurbisher": "Refurbisher", "remanufacturer": "Remanufacturer",
-    "recycler": "Recycler", "sharing-platform": "Sharing Platform", "facilitator": "Facilitator",
+    "recycler": "Recycler", "composter": "Composter", "sharing-platform": "Sharing Platform",
+    "facilitator": "Facilitator",
 }  # fmt: skip
 #: Archetypes of the organisations that fill a cluster after its core, with weights.
 MIX = {
     "buyer": 62.0, "supplier": 11.0, "producer": 5.0, "refurbish": 4.0, "repair": 3.0,
-    "remanufacture": 1.5, "recycle": 3.5, "collect": 3.5, "sharing": 2.5, "facilitator": 1.5,
-    "gap-supplier": 2.5,
+    "remanufacture": 1.5, "recycle": 3.5, "collect": 3.5, "compost": 1.0, "sharing": 2.5,
+    "facilitator": 1.5, "gap-supplier": 2.5,
 }  # fmt: skip
 Plan = tuple[str, Product | None, str]  # (archetype, product, process kind)
 Todo = tuple[str, Product, str]  # ("supply" | "process" | "need" | "surplus", product, how)
@@ -427,6 +428,9 @@ class Cluster:
             component = product.components[0]
             of, unit_name = f"<{component.material}>", "KiloGM"
             amount = amount * product.mass * component.fraction
+        elif offer.kind == "compost":  # compost, a biological-cycle carrier of the product
+            of, unit_name = f"<{offers.COMPOST}>", "KiloGM"
+            amount = amount * product.mass
         flow = self.s.new("flow")
         self.w.block(
             flow,

@@ -31,7 +31,7 @@ KM_PER_DEGREE = 111.19508
 REQUIRED_CODES: dict[str, tuple[str, ...]] = {
     "role": (
         "producer", "supplier", "buyer", "user", "collector", "repairer", "refurbisher",
-        "remanufacturer", "recycler", "sharing-platform", "facilitator",
+        "remanufacturer", "recycler", "composter", "sharing-platform", "facilitator",
     ),
     "business-model": (
         "sale", "lease", "product-as-a-service", "buy-back", "take-back", "repair-service",
@@ -187,6 +187,9 @@ PROFILES: dict[str, Profile] = {
         "durable-materials",
     ),
     "catering-meal": _profile("catering", "NUM", 7.5, "collect recycle", "sale"),
+    "compostable-tableware": _profile(
+        "catering", "NUM", 0.12, "compost collect", "sale", "mono-material"
+    ),
     "gypsum-board": _profile("building", "M2", 9.0, "collect recycle", "sale", "mono-material"),
     "reclaimed-brick": _profile(
         "building", "NUM", 0.9, "collect refurbish recycle", "sale buy-back", "durable-materials"

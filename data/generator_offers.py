@@ -128,7 +128,10 @@ PROCESS_KINDS: dict[str, Kind] = {
         "Remanufacturing", "remanufacturer", "remanufacture", "buy-back", "Remanufacturing"
     ),
     "recycle": Kind("Recycling", "recycler", "recycle", "take-back", "Recycling"),
+    "compost": Kind("Composting", "composter", "recycle", "take-back", "Composting"),
 }
+#: What a composting process makes of what it accepts (the biological cycle).
+COMPOST = "https://w3id.org/kringloop/id/material/compost"
 
 
 @dataclass
@@ -375,7 +378,7 @@ def processing_offer(c: Cluster, org: Org, product: Product, how: str) -> None:
         ]
     radius, banned = service_radius(c, products)
     materials: list[str] = []
-    if kind.cls == "Recycling":
+    if kind.cls in ("Recycling", "Composting"):
         for p in products:
             materials += [
                 x.material
@@ -406,6 +409,8 @@ def processing_offer(c: Cluster, org: Org, product: Product, how: str) -> None:
     outputs = [f"<{p.iri}>" for p in products]
     if kind.cls == "Recycling":
         outputs = [f"<{p.components[0].material}>" for p in products if p.components] or outputs
+    elif kind.cls == "Composting":
+        outputs = [f"<{COMPOST}>"]
     c.w.block(
         process,
         [

@@ -173,6 +173,7 @@ def test_the_market_has_every_kind_of_offer(medium: ox.Store) -> None:
     }
     assert {k.rsplit("#", 1)[1] for k in kinds} == {
         "TakeBack", "Collection", "Repair", "Refurbishment", "Remanufacturing", "Recycling",
+        "Composting",
     }  # fmt: skip
     assert medium.query(PREFIXES + "ASK { ?o a kl:Need ; kl:maxRRank ?r ; kl:tcoHorizonYears ?t }")
     for cls in ("InternalSurplus", "ProductBatch", "TakeBack", "Membership", "ProcurementProject"):

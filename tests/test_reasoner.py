@@ -1,20 +1,33 @@
-"""HermiT (through owlready2) over the vocabulary, the axioms and the golden data.
+"""HermiT (through owlready2) over the vocabulary, the axioms, the golden data and the demo data.
 
-Every test builds a fresh owlready2 World. owlready2 reads N-Triples, not Turtle, so the files
-are converted with rdflib first. kringloop dates are xsd:date, which is outside the OWL 2
+Every golden test builds a fresh owlready2 World. owlready2 reads N-Triples, not Turtle, so the
+files are converted with rdflib first. kringloop dates are xsd:date, which is outside the OWL 2
 datatype map: HermiT runs with ignore_unsupported_datatypes=True (SHACL checks the dates).
+
+The demo data (code lists, seed and market) is reasoned over once per module, through
+`kringloop.graph.reason` as `kringloop reason` does; which of its offers are closed-loop capable
+is a snapshot, ``tests/snapshots/reasoner-closed-loop-offers.json`` (regenerate with
+``KRINGLOOP_UPDATE_SNAPSHOTS=1`` and review the diff).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
-from rdflib import OWL, Graph
+from rdflib import OWL, RDF, RDFS, BNode, Graph, URIRef
 
+from kringloop.graph import OxigraphStore
+from kringloop.graph.bundle import data_graphs, graph_iri, initialise
+from kringloop.graph.reason import reason as reason_in_store
+from kringloop.graph.store import text
 from kringloop.ontology import ONTOLOGY_DIR
 
 pytestmark = pytest.mark.reasoner
@@ -25,6 +38,8 @@ AXIOMS = ONTOLOGY_DIR / "axioms.ttl"
 GOLDEN = TESTS_DIR / "golden" / "golden.ttl"
 INCONSISTENT_CASES = sorted((TESTS_DIR / "reasoner").glob("inconsistent*.ttl"))
 PROFILE_CHECK = TESTS_DIR / "reasoner" / "OWL2DLProfileCheck.java"
+CLOSED_LOOP_CHECK = ONTOLOGY_DIR / "checks" / "closed-loop-offer-violation.rq"
+DEMO_SNAPSHOT = TESTS_DIR / "snapshots" / "reasoner-closed-loop-offers.json"
 
 KL = "https://w3id.org/kringloop/ns#"
 OFFER = "https://example.org/kringloop/id/offer/"
@@ -61,6 +76,37 @@ def members(world: Any, class_iri: str) -> set[str]:
     return {individual.iri for individual in cls.instances()}
 
 
+def inferred_classes() -> list[str]:
+    """Named classes whose members the axioms infer: defined classes (owl:equivalentClass) and
+    superclasses of general class inclusions (a class expression rdfs:subClassOf C)."""
+    axioms = Graph().parse(AXIOMS)
+    defined = {str(c) for c in axioms.subjects(OWL.equivalentClass, None)}
+    included = {
+        str(sup)
+        for sub, sup in axioms.subject_objects(RDFS.subClassOf)
+        if isinstance(sub, BNode) and isinstance(sup, URIRef)
+    }
+    return sorted(defined | included)
+
+
+def check_rows(store: ox.Store) -> list[str]:
+    """Offers the SPARQL version of the closed-loop condition flags, over the whole store."""
+    solutions = store.query(
+        CLOSED_LOOP_CHECK.read_text(encoding="utf-8"), use_default_graph_as_union=True
+    )
+    assert isinstance(solutions, ox.QuerySolutions)
+    return [str(row["offer"]) for row in solutions]
+
+
+@pytest.fixture(scope="module")
+def golden_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The golden data with the vocabulary and axioms, reasoned over once for this module."""
+    world = load_world(tmp_path_factory.mktemp("golden"), VOCABULARY, AXIOMS, GOLDEN)
+    seconds = reason(world)
+    print(f"HermiT on vocabulary + axioms + golden data: {seconds:.2f} s")
+    return world
+
+
 def test_ontology_and_golden_are_owl2_dl(tmp_path: Path) -> None:
     """The OWL API profile checker (bundled with HermiT) finds no OWL 2 DL violation.
 
@@ -87,36 +133,131 @@ def test_ontology_is_consistent(tmp_path: Path) -> None:
     assert list(world.inconsistent_classes()) == []
 
 
-def test_golden_is_consistent_and_every_defined_class_has_members(tmp_path: Path) -> None:
-    world = load_world(tmp_path, VOCABULARY, AXIOMS, GOLDEN)
-    seconds = reason(world)
-    print(f"HermiT on vocabulary + axioms + golden data: {seconds:.2f} s")
-    assert list(world.inconsistent_classes()) == []
-    defined = sorted(str(cls) for cls in Graph().parse(AXIOMS).subjects(OWL.equivalentClass, None))
-    assert defined
-    empty = [cls for cls in defined if not members(world, cls)]
-    assert not empty, f"defined classes without inferred members in the golden data: {empty}"
+def test_golden_is_consistent_and_every_inferred_class_has_members(golden_world: Any) -> None:
+    assert list(golden_world.inconsistent_classes()) == []
+    classes = inferred_classes()
+    assert KL + "ClosedLoopOffer" in classes and KL + "Processor" in classes
+    empty = [cls for cls in classes if not members(golden_world, cls)]
+    assert not empty, f"inferred classes without members in the golden data: {empty}"
 
 
-def test_closed_loop_offer_is_inferred(tmp_path: Path) -> None:
-    world = load_world(tmp_path, VOCABULARY, AXIOMS, GOLDEN)
-    reason(world)
-    closed = members(world, KL + "ClosedLoopOffer")
+def test_closed_loop_offer_is_inferred(golden_world: Any) -> None:
+    closed = members(golden_world, KL + "ClosedLoopOffer")
     # Office chairs: Example Refurb accepts them and its refurbishment returns them to the maker.
     assert OFFER + "example-office-supply-chair-lease" in closed
     assert OFFER + "example-refurb-chair-sale" in closed
-    # Workwear: collected and recycled, but nothing flows back to a producer.
+    # Compostable cups: the composter sends compost (a biological-cycle carrier) onward.
+    assert OFFER + "example-bio-cups-sale" in closed
+    # Laptops close through Example IT Refurb's laptop return flow; monitors do not, although
+    # Example IT Refurb accepts them too: a laptop flow does not carry a monitor loop.
+    assert OFFER + "example-it-supply-laptop-sale" in closed
+    assert OFFER + "example-it-supply-monitor-sale" not in closed
+    # Workwear: collected and recycled, but nothing flows onward from the recycler.
     assert OFFER + "example-workwear-sale" not in closed
 
 
-def test_processor_is_inferred(tmp_path: Path) -> None:
-    world = load_world(tmp_path, VOCABULARY, AXIOMS, GOLDEN)
-    reason(world)
-    processors = members(world, KL + "Processor")
+def test_closed_loop_check_finds_nothing_in_golden_after_reasoning(golden_world: Any) -> None:
+    """The SPARQL version of the structural condition agrees with what HermiT inferred."""
+    store = ox.Store()
+    for path in (VOCABULARY, AXIOMS, GOLDEN):
+        store.load(path=path, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(path.as_uri()))
+    inferred = ox.NamedNode("urn:kringloop:test:inferred")
+    closed = sorted(members(golden_world, KL + "ClosedLoopOffer"))
+    a, cls = ox.NamedNode(str(RDF.type)), ox.NamedNode(KL + "ClosedLoopOffer")
+    store.extend(ox.Quad(ox.NamedNode(o), a, cls, inferred) for o in closed)
+    assert closed and check_rows(store) == []
+
+
+def test_processor_is_inferred(golden_world: Any) -> None:
+    processors = members(golden_world, KL + "Processor")
     assert ORGANISATION + "example-refurb" in processors
     assert ORGANISATION + "example-textile-recycling" in processors
+    assert ORGANISATION + "example-composting" in processors
     assert ORGANISATION + "example-town-hall" not in processors
     assert ORGANISATION + "example-office-supply" not in processors
+    assert ORGANISATION + "example-farm" not in processors
+
+
+# ---------------------------------------------------------------- the demo data
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[OxigraphStore]:
+    """The bundled demo data with the inferences of one HermiT run (about a minute)."""
+    store = OxigraphStore.memory()
+    initialise(store)
+    result = reason_in_store(store, data_graphs(store))
+    print(f"HermiT on the demo data: {result.seconds:.1f} s, {result.inferred} inferred facts")
+    yield store
+    store.close()
+
+
+def demo_closed(store: OxigraphStore) -> list[str]:
+    rows = store.select(
+        "SELECT ?o WHERE { GRAPH ?g { ?o a <https://w3id.org/kringloop/ns#ClosedLoopOffer> } }",
+        bindings={"g": graph_iri("inferred")},
+    )
+    return sorted(text(r["o"]) for r in rows)
+
+
+def test_demo_closed_loop_offers_snapshot(demo: OxigraphStore) -> None:
+    """Which demo offers are closed-loop capable, as a reviewed snapshot."""
+    closed = {"closed_loop_offers": demo_closed(demo)}
+    if os.environ.get("KRINGLOOP_UPDATE_SNAPSHOTS") == "1":
+        DEMO_SNAPSHOT.write_text(json.dumps(closed, indent=2) + "\n", encoding="utf-8")
+    assert closed == json.loads(DEMO_SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def test_demo_monitors_and_desktops_do_not_close_through_laptops(demo: OxigraphStore) -> None:
+    """IT Refurb Leuven accepts laptops, desktops and monitors but sends only laptops onward, and
+    no processor that accepts desktops or monitors sends them or their materials onward: their
+    offers are closed-loop capable only where their own supplier takes them back."""
+    closed = set(demo_closed(demo))
+    offers = demo.select(
+        """PREFIX kl: <https://w3id.org/kringloop/ns#>
+        SELECT ?o ?supplier WHERE {
+          VALUES ?p { <https://w3id.org/kringloop/id/product/monitor>
+                      <https://w3id.org/kringloop/id/product/desktop-computer> }
+          ?o kl:itemOffered ?p ; kl:offeredBy ?supplier }""",
+        union_default_graph=True,
+    )
+    takes_back = {
+        text(r["s"])
+        for r in demo.select(
+            "PREFIX kl: <https://w3id.org/kringloop/ns#>"
+            " SELECT ?s WHERE { ?x a kl:ProcessingOffer ; kl:offeredBy ?s }",
+            union_default_graph=True,
+        )
+    }
+    not_closed = {text(r["o"]) for r in offers if text(r["supplier"]) not in takes_back}
+    assert {
+        OFFER + "monitor-supply-roeselare-monitor-sale",
+        OFFER + "university-leuven-surplus-monitor",
+    } <= not_closed
+    assert not not_closed & closed, sorted(not_closed & closed)
+    assert OFFER + "it-refurb-leuven-monitor-sale-refurbished" in closed  # it takes them back
+    # The same suppliers' laptops do close, through IT Refurb Leuven's laptop flows.
+    assert OFFER + "device-as-a-service-mechelen-laptop-lease" in closed
+    assert OFFER + "device-as-a-service-mechelen-monitor-lease" in not_closed
+
+
+def test_demo_structural_verdicts(demo: OxigraphStore) -> None:
+    """The structure says what OWL can; distance and time are the matchmaker's."""
+    closed = set(demo_closed(demo))
+    # Gent's chair lease: Office Refurb Hasselt accepts office chairs and returns them to their
+    # producer, so the lease is closed-loop capable; that Hasselt is 113 km away, beyond the
+    # Gent buyer's 50 km, only the matchmaker's verdict sees.
+    assert OFFER + "chair-rental-gent-office-chair-lease" in closed
+    # The biological loop: the composter in Izegem sends compost onward. Event Cups Hasselt is
+    # capable through it too; the composter near Hasselt (Tongeren) has no way back.
+    assert OFFER + "compostable-cups-harelbeke-compostable-tableware-sale" in closed
+    assert OFFER + "event-cups-hasselt-compostable-tableware-sale" in closed
+    # Hi-vis rainwear: no processor accepts it or its material.
+    assert not any("hi-vis-rainwear" in o for o in closed)
+
+
+def test_closed_loop_check_finds_nothing_in_demo_after_reasoning(demo: OxigraphStore) -> None:
+    assert check_rows(demo.raw) == []
 
 
 @pytest.mark.parametrize("case", INCONSISTENT_CASES, ids=lambda path: path.stem)

@@ -4,8 +4,9 @@ Every organisation is invented (IRIs under https://example.org/kringloop/id/, na
 "Example"); only the towns, code lists and CPV codes are real. The market contains designed
 closed loops and designed gaps for the gap analysis; data/market/README.md lists them.
 
-The output is deterministic: one seeded random generator, ordered inputs and a sorted Turtle
-writer, so rerunning the script gives a byte-identical file.
+The output is deterministic: seeded random generators, ordered inputs and a sorted Turtle
+writer, so rerunning the script gives a byte-identical file. The biological loop (BIO_ORGS) draws
+from a generator of its own, so that adding it left the rest of the market as it was.
 
     python data/scripts/build_market.py [--out PATH] [--places PATH]
 """
@@ -455,6 +456,7 @@ ORGS: tuple[Org, ...] = (
             "user:reusable-tableware",
             "buyer:office-chair",
             "buyer:printing-paper",
+            "buyer:compostable-tableware",
         ),
     ),
     Org(
@@ -465,7 +467,13 @@ ORGS: tuple[Org, ...] = (
     Org(
         "Example Hospital Kortrijk",
         "kortrijk",
-        _roles("buyer:office-desk", "user:office-desk", "buyer:office-cabinet"),
+        _roles(
+            "buyer:office-desk",
+            "user:office-desk",
+            "buyer:office-cabinet",
+            "buyer:compostable-tableware",
+            "user:compostable-tableware",
+        ),
     ),
     Org(
         "Example University Leuven",
@@ -533,7 +541,29 @@ ORGS: tuple[Org, ...] = (
     Org("Example Inspection Bureau Gent", "gent"),
 )
 
-ORG_BY_SHORT = {org.short: org for org in ORGS}
+# The biological cycle: compostable PLA tableware. Closed in West and East Flanders (cups from
+# Harelbeke, composted in Izegem, compost to a farm in Deinze, maize to a bioplastics maker in
+# Ertvelde, PLA back to the cup maker); open near Hasselt, where the composter in Tongeren
+# sends its compost nowhere. Kept apart from ORGS: these organisations draw from a random
+# generator of their own (see add_biological_loop).
+BIO_ORGS: tuple[Org, ...] = (
+    Org(
+        "Example Compostable Cups Harelbeke",
+        "harelbeke",
+        _roles("producer:compostable-tableware", "supplier:compostable-tableware"),
+    ),
+    Org("Example Composting Izegem", "izegem", _roles("composter:compostable-tableware")),
+    Org("Example Farm Cooperative Deinze", "deinze", _roles("producer")),
+    Org("Example Bioplastics Ertvelde", "ertvelde", _roles("producer")),
+    Org("Example Event Cups Hasselt", "hasselt", _roles("supplier:compostable-tableware")),
+    Org(
+        "Example Green Waste Composting Tongeren",
+        "tongeren",
+        _roles("composter:compostable-tableware"),
+    ),
+)
+
+ORG_BY_SHORT = {org.short: org for org in (*ORGS, *BIO_ORGS)}
 
 # Processing roles -> the process class, strategy and business model they stand for.
 PROCESS_OF_ROLE: dict[str, tuple[str, str, str]] = {
@@ -543,6 +573,7 @@ PROCESS_OF_ROLE: dict[str, tuple[str, str, str]] = {
     "refurbisher": ("Refurbishment", "refurbish", "repair-service"),
     "remanufacturer": ("Remanufacturing", "remanufacture", "take-back"),
     "recycler": ("Recycling", "recycle", "take-back"),
+    "composter": ("Composting", "recycle", "take-back"),
 }
 
 # Collectors whose process is a collection (bring-in, sorting) rather than a take-back.
@@ -584,6 +615,12 @@ PRODUCTS: dict[str, tuple[float, str, str, str]] = {
     "carpet-tile": (9.0, "flooring", "carpet tiles", "tapijttegels"),
     "reusable-tableware": (7.5, "catering", "reusable tableware", "herbruikbaar servies"),
     "catering-meal": (8.5, "catering", "catering meals", "cateringmaaltijden"),
+    "compostable-tableware": (
+        0.12,
+        "catering",
+        "compostable catering tableware",
+        "composteerbaar cateringservies",
+    ),
     "gypsum-board": (11.0, "construction", "gypsum boards", "gipsplaten"),
     "reclaimed-brick": (1.2, "construction", "reclaimed bricks", "gerecupereerde bakstenen"),
     "concrete-element": (750.0, "construction", "precast concrete elements", "betonelementen"),
@@ -609,6 +646,7 @@ SUPPLY_MODELS: dict[str, tuple[str, ...]] = {
     "carpet-tile": ("sale", "lease", "buy-back"),
     "reusable-tableware": ("sale", "pooling", "lease"),
     "catering-meal": ("sale", "product-as-a-service"),
+    "compostable-tableware": ("sale",),
     "gypsum-board": ("sale",),
     "reclaimed-brick": ("sale", "buy-back"),
     "concrete-element": ("sale", "buy-back", "lease"),
@@ -634,6 +672,7 @@ SCHEMES: dict[str, tuple[str, ...]] = {
     "carpet-tile": ("cradle-to-cradle", "blauer-engel"),
     "reusable-tableware": ("nordic-swan",),
     "catering-meal": (),
+    "compostable-tableware": (),
     "gypsum-board": ("cradle-to-cradle",),
     "reclaimed-brick": (),
     "concrete-element": (),
@@ -690,6 +729,8 @@ RECYCLER_MATERIALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nylon-recovery-dendermonde": (("nylon-yarn",), ("nylon-yarn",)),
     "ceramics-recycling-kortrijk": (("ceramic",), ("ceramic",)),
     "food-waste-recovery-roeselare": (("food-waste",), ("food-waste",)),
+    "composting-izegem": (("pla", "food-waste"), ("compost",)),
+    "green-waste-composting-tongeren": (("pla", "food-waste"), ("compost",)),
     "gypsum-recycling-sint-niklaas": (("gypsum",), ("gypsum",)),
     "aggregate-recycling-maasmechelen": (("concrete",), ("concrete",)),
     "paper-recycling-genk": (("paper",), ("paper",)),
@@ -1008,6 +1049,28 @@ NEEDS: tuple[NeedSpec, ...] = (
         8,
     ),
     NeedSpec(
+        "kortrijk-compostable-tableware",
+        "hospital-kortrijk",
+        "compostable-tableware",
+        2000.0,
+        "kortrijk",
+        50.0,
+        "2026-09-01",
+        ("sale",),
+        12,
+    ),
+    NeedSpec(
+        "hasselt-compostable-tableware",
+        "provincial-services-hasselt",
+        "compostable-tableware",
+        1500.0,
+        "hasselt",
+        40.0,
+        "2026-09-01",
+        ("sale",),
+        12,
+    ),
+    NeedSpec(
         "turnhout-safety-shoes",
         "regional-police-turnhout",
         "safety-shoes",
@@ -1088,7 +1151,7 @@ def add_dataset(market: Market) -> None:
 
 def add_orgs(market: Market) -> None:
     doc = market.doc
-    for org in ORGS:
+    for org in (*ORGS, *BIO_ORGS):
         subject = f"exorg:{org.short}"
         site = site_of(org)
         rng = random.Random(f"site:{org.slug}")
@@ -1171,8 +1234,13 @@ def add_supply_offer(
     *,
     take_back: bool,
     rng: random.Random,
+    validity: tuple[str, str] | None = None,
 ) -> str:
-    """One supply offer with prices and terms that fit its business model and condition."""
+    """One supply offer with prices and terms that fit its business model and condition.
+
+    ``validity`` (first and last day) fixes the period in which the offer is valid; without,
+    it is drawn.
+    """
     doc = market.doc
     price, category, label_en, label_nl = PRODUCTS[product]
     offer = f"exoffer:{org.short}-{product}-{model}"
@@ -1197,7 +1265,7 @@ def add_supply_offer(
     available = rng.choice((2000, 5000, 10000, 25000)) if big else rng.choice((50, 120, 300, 800))
     doc.add(offer, "kl:availableQuantity", dec(available, 1))
     doc.add(offer, "kl:minimumQuantity", dec(max(1, available // rng.choice((10, 20, 50))), 1))
-    valid_from, valid_through = _validity(rng)
+    valid_from, valid_through = validity or _validity(rng)
     doc.add(offer, "kl:validFrom", date(valid_from))
     doc.add(offer, "kl:validThrough", date(valid_through))
     doc.add(offer, "kl:includesTakeBack", "true" if take_back else "false")
@@ -1234,8 +1302,16 @@ def add_processing_offer(
     role: str,
     products: list[str],
     rng: random.Random,
+    *,
+    capacity_kg: float | None = None,
+    validity: tuple[str, str] | None = None,
 ) -> None:
-    """One processing offer (and its process) for all products the org processes in a role."""
+    """One processing offer (and its process) for all products the org processes in a role.
+
+    With ``capacity_kg`` the capacity is that many kilograms a year (kl:unit unit:KiloGM);
+    without, a drawn number of pieces (no kl:unit: pieces are the default). ``validity`` as
+    for `add_supply_offer`.
+    """
     doc = market.doc
     process_class, strategy, model = process_of(org.short, role)
     kind = process_class.lower()
@@ -1247,7 +1323,7 @@ def add_processing_offer(
         products = []
     names = ", ".join([PRODUCTS[p][2] for p in products] + [m.replace("-", " ") for m in materials])
     doc.add(offer, "a", "kl:ProcessingOffer")
-    display = "Take-back" if process_class == "TakeBack" else process_class
+    display = {"TakeBack": "Take-back"}.get(process_class, process_class)
     doc.add(offer, "rdfs:label", text(f"{display} of {names} ({org.name})"))
     doc.add(offer, "kl:offeredBy", f"exorg:{org.short}")
     doc.add(offer, "kl:fromSite", site_of(org))
@@ -1259,8 +1335,12 @@ def add_processing_offer(
     doc.add_all(offer, "kl:acceptsProductType", (f"product:{p}" for p in products))
     doc.add_all(offer, "kl:acceptsMaterial", (f"material:{m}" for m in materials))
     doc.add(offer, "kl:serviceRadiusKm", dec(rng.choice((40, 60, 80, 120)), 1))
-    doc.add(offer, "kl:capacityPerYear", dec(rng.choice((500, 2000, 10000, 50000)), 1))
-    valid_from, valid_through = _validity(rng)
+    if capacity_kg is None:
+        doc.add(offer, "kl:capacityPerYear", dec(rng.choice((500, 2000, 10000, 50000)), 1))
+    else:
+        doc.add(offer, "kl:capacityPerYear", dec(capacity_kg, 1))
+        doc.add(offer, "kl:unit", "unit:KiloGM")
+    valid_from, valid_through = validity or _validity(rng)
     doc.add(offer, "kl:validFrom", date(valid_from))
     doc.add(offer, "kl:validThrough", date(valid_through))
     doc.add(process, "a", f"kl:{process_class}")
@@ -1268,7 +1348,7 @@ def add_processing_offer(
     doc.add(process, "kl:performedBy", f"exorg:{org.short}")
     doc.add_all(process, "kl:input", (f"product:{p}" for p in products))
     doc.add_all(process, "kl:input", (f"material:{m}" for m in materials))
-    if role == "recycler":
+    if role in ("recycler", "composter"):
         doc.add_all(process, "kl:output", (f"material:{m}" for m in outputs))
     else:
         doc.add_all(process, "kl:output", (f"product:{p}" for p in products))
@@ -1374,7 +1454,7 @@ def add_flows(market: Market) -> None:
         doc.add(flow, "kl:flowTo", f"exorg:{receiver}")
         doc.add(flow, "kl:flowOf", what)
         doc.add(flow, "kl:quantity", dec(quantity, 1))
-        doc.add(flow, "kl:unit", "unit:NUM")
+        doc.add(flow, "kl:unit", "unit:KiloGM" if what.startswith("material:") else "unit:NUM")
         if via is not None:
             doc.add(flow, "kl:viaProcess", f"exproc:{sender}-{process_of(sender, via)[0].lower()}")
     for processor, producer, what, quantity in RETURN_FLOWS:
@@ -1427,6 +1507,89 @@ def add_needs(market: Market) -> None:
             doc.add(subject, "kl:tcoHorizonYears", dec(need.tco_years, 1))
 
 
+# The period in which the offers and flows of the biological loop are valid.
+BIO_VALIDITY = ("2026-01-01", "2028-12-31")
+
+# Flows of the biological loop, each valid over BIO_VALIDITY:
+# (from short, to short, what, kilograms or pieces per year, return flow from a composter?)
+BIO_FLOWS: tuple[tuple[str, str, str, float, bool], ...] = (
+    (
+        "compostable-cups-harelbeke",
+        "hospital-kortrijk",
+        "product:compostable-tableware",
+        40000.0,
+        False,
+    ),
+    ("composting-izegem", "farm-cooperative-deinze", "material:compost", 300000.0, True),
+    ("farm-cooperative-deinze", "bioplastics-ertvelde", "material:maize", 900000.0, False),
+    ("bioplastics-ertvelde", "compostable-cups-harelbeke", "material:pla", 60000.0, False),
+)
+
+
+def add_biological_loop(market: Market) -> None:
+    """The designed biological loop and its open counterpart (see data/market/README.md)."""
+    doc = market.doc
+    rng = random.Random(f"{SEED}:biological-loop")
+    cups = ORG_BY_SHORT["compostable-cups-harelbeke"]
+    offer = add_supply_offer(
+        market,
+        cups,
+        "compostable-tableware",
+        "sale",
+        "new",
+        take_back=False,
+        rng=rng,
+        validity=BIO_VALIDITY,
+    )
+    doc.add(offer, "kl:serviceRadiusKm", dec(80, 1))  # its delivery area
+    doc.add(offer, "kl:availableFrom", date("2026-02-01"))
+    add_supply_offer(
+        market,
+        ORG_BY_SHORT["event-cups-hasselt"],
+        "compostable-tableware",
+        "sale",
+        "new",
+        take_back=False,
+        rng=rng,
+        validity=BIO_VALIDITY,
+    )
+    for short, capacity in (
+        ("composting-izegem", 600000.0),
+        ("green-waste-composting-tongeren", 250000.0),
+    ):
+        org = ORG_BY_SHORT[short]
+        add_processing_offer(
+            market,
+            org,
+            "composter",
+            ["compostable-tableware"],
+            rng,
+            capacity_kg=capacity,
+            validity=BIO_VALIDITY,
+        )
+    valid_from, valid_through = BIO_VALIDITY
+    for sender, receiver, what, quantity, is_return in BIO_FLOWS:
+        thing = what.split(":")[1]
+        names = (ORG_BY_SHORT[sender].name, ORG_BY_SHORT[receiver].name)
+        label = thing.replace("-", " ")
+        if is_return:
+            flow = f"exflow:{sender}-returns-{thing}-to-{receiver}"
+            doc.add(flow, "a", "kl:ReturnFlow")
+            doc.add(flow, "rdfs:label", text(f"Return of {label} from {names[0]} to {names[1]}"))
+            doc.add(flow, "kl:viaProcess", f"exproc:{sender}-composting")
+        else:
+            flow = f"exflow:{sender}-to-{receiver}-{thing}"
+            doc.add(flow, "a", "kl:Flow")
+            doc.add(flow, "rdfs:label", text(f"Delivery of {label} from {names[0]} to {names[1]}"))
+        doc.add(flow, "kl:flowFrom", f"exorg:{sender}")
+        doc.add(flow, "kl:flowTo", f"exorg:{receiver}")
+        doc.add(flow, "kl:flowOf", what)
+        doc.add(flow, "kl:quantity", dec(quantity, 1))
+        doc.add(flow, "kl:unit", "unit:KiloGM" if what.startswith("material:") else "unit:NUM")
+        doc.add(flow, "kl:validFrom", date(valid_from))
+        doc.add(flow, "kl:validThrough", date(valid_through))
+
+
 HEADER = """# GENERATED by data/scripts/build_market.py -- do not edit by hand; rerun the script.
 #
 # An illustrative, visibly fictional circular-procurement market in Flanders: organisations
@@ -1445,6 +1608,7 @@ def build(places: Path) -> tuple[str, int]:
     add_offers(market, rng)
     add_surplus(market, rng)
     add_flows(market)
+    add_biological_loop(market)
     add_needs(market)
     return market.doc.serialize(HEADER), market.offers
 
@@ -1457,7 +1621,8 @@ def main(argv: list[str] | None = None) -> int:
     turtle, offers = build(args.places)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(turtle, encoding="utf-8")
-    print(f"wrote {args.out}: {len(ORGS)} organisations, {offers} offers", file=sys.stderr)
+    count = len(ORGS) + len(BIO_ORGS)
+    print(f"wrote {args.out}: {count} organisations, {offers} offers", file=sys.stderr)
     return 0
 
 

@@ -17,6 +17,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,22 @@ def test_inconsistent_case_is_rejected(tmp_path: Path, case: Path) -> None:
     world = load_world(tmp_path, VOCABULARY, AXIOMS, case)
     with pytest.raises(owlready2.OwlReadyInconsistentOntologyError):
         reason(world)
+
+
+@pytest.mark.reasoner
+def test_every_loop_the_census_closes_is_a_closed_loop_offer(demo: OxigraphStore) -> None:
+    """Offer by offer on the demo data: what the judgement closes, the reasoner classifies
+    closed-loop capable (OWL says what it can of the rule); what the reasoner classifies but
+    the judgement leaves open is open for a reason beyond OWL (distance, dates, length,
+    capacity, or flows that never reach a producer), never because nothing accepts it."""
+    from kringloop.queries import loops
+
+    capable = set(demo_closed(demo))
+    census = loops.census(demo, today=date(2026, 6, 1))
+    closed = {offer for offer, v in census.verdicts.items() if v.closed}
+    assert closed and closed <= capable, sorted(closed - capable)
+    for offer in sorted(capable & set(census.verdicts)):
+        verdict = census.verdicts[offer]
+        if not verdict.closed:
+            reasons = [verdict.reason, *verdict.notes]
+            assert all(r is None or r.code != "no-processor-anywhere" for r in reasons), offer

@@ -12,7 +12,6 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import isomorphic
 
 from kringloop.graph import OxigraphStore
 from kringloop.graph.bundle import graph_iri
@@ -21,6 +20,7 @@ from kringloop.queries.catalog import load_catalog
 from kringloop.service.app import create_app
 from kringloop.service.routes_ui import preferred_languages
 from kringloop.service.settings import Settings
+from tests.rdfcompare import isomorphic
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample.trig"
 ID = "https://w3id.org/kringloop/id/"

@@ -29,10 +29,10 @@ from kringloop.queries import codes, match_cache, resolve
 from kringloop.queries.loop.facts import census_facts, loop_facts, read_vocabulary
 from kringloop.queries.loop.judge import MAX_PARTNERS, LoopJudge, Use
 from kringloop.queries.loop.kinds import LEASE_MODELS, role_of
+from kringloop.queries.loop.nearby import SiteIndex
 from kringloop.queries.loop.records import ProcessingRecord, Site, SupplyRecord, Window
 from kringloop.queries.loop.verdict import Verdict
 from kringloop.queries.needs import Need, read_needs
-from kringloop.queries.resolve import distance_km
 
 DEFAULT_RADIUS_KM = 50.0
 UNKNOWN_REGION = "(unknown region)"
@@ -339,19 +339,18 @@ def _need_gaps(
     region: str | None,
 ) -> list[Gap]:
     """Needs for which no closed loop of their product type starts within their distance."""
-    origins: dict[str, list[Site]] = defaultdict(list)
+    starts: dict[str, list[tuple[str, Site]]] = defaultdict(list)
     for j in judged:
         if j.verdict.closed:
-            origins[j.offer.product_type].append(j.site)
+            starts[j.offer.product_type].append((j.offer.offer, j.site))
+    origins = {product: SiteIndex(found) for product, found in starts.items()}
     wanted = set(types)
     gaps = []
     for need in read_needs(store, judge.facts.vocabulary):
         if need.product not in wanted or (region is not None and need.region != region):
             continue
-        if any(
-            distance_km(need.lat, need.long, s.lat, s.long) <= need.max_km
-            for s in origins.get(need.product, ())
-        ):
+        near = origins.get(need.product)
+        if near is not None and near.any_within(need.lat, need.long, need.max_km):
             continue
         gaps.append(_need_gap(judge, need, day))
     return gaps

@@ -102,12 +102,11 @@ class Memo:
     reached: dict[Any, Any] = field(default_factory=dict)
     carriers: dict[Any, Any] = field(default_factory=dict)
     grids: dict[Any, Any] = field(default_factory=dict)
-    valid: dict[Any, Any] = field(default_factory=dict)
-    producing: dict[Any, Any] = field(default_factory=dict)
     reaching: dict[Any, Any] = field(default_factory=dict)
     flows_in: dict[Any, Any] = field(default_factory=dict)
     routes: dict[Any, Any] = field(default_factory=dict)
     by_organisation: dict[Any, Any] = field(default_factory=dict)
+    entries_by_org: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -170,11 +170,10 @@ class LoopJudge:
         self._reached: dict[tuple[str, str, date, date], _Reached] = memo.reached
         self._carriers: dict[str, frozenset[str]] = memo.carriers
         self._grids: dict[str, SiteIndex[int]] = memo.grids
-        self._valid_cache: dict[tuple[str, date, date], list[int]] = memo.valid
-        self._producing: dict[tuple[str, date, date], list[int]] = memo.producing
         self._reaching_cache: dict[tuple[str, str, date, date], set[str]] = memo.reaching
         self._flows_in: dict[str, list[FlowRecord]] = memo.flows_in
         self._by_organisation: dict[str, dict[str, list[ProcessingRecord]]] = memo.by_organisation
+        self._entries_by_org: dict[str, dict[str, list[int]]] = memo.entries_by_org
         self._routes: dict[tuple[object, ...], _Route | None] = memo.routes
         # what depends on the request's place and ranks: this judge's own
         self._around: dict[tuple[str, float, float, float, date, date], _Around] = {}
@@ -448,30 +447,6 @@ class LoopJudge:
             self._around[key] = found
         return self._around[key]
 
-    def _valid(self, product: str, use: Use) -> list[int]:
-        key = (product, use.start, use.end)
-        if key not in self._valid_cache:
-            procs = self.facts.processing.get(product, ())
-            self._valid_cache[key] = [
-                i for i, q in enumerate(procs) if q.valid.covers(use.start, use.end)
-            ]
-        return self._valid_cache[key]
-
-    def _to_producers(self, product: str, use: Use) -> list[int]:
-        """The valid processing offers of ``product`` whose way back ends at a producer of it,
-        whoever supplies it (those that end at one supplier are found per supplier)."""
-        key = (product, use.start, use.end)
-        if key not in self._producing:
-            procs = self.facts.processing.get(product, ())
-            producers = self.facts.producers.get(product, frozenset())
-            found = []
-            for i in self._valid(product, use):
-                org = procs[i].organisation
-                if org in producers or producers & self.reached(org, product, use).hops.keys():
-                    found.append(i)
-            self._producing[key] = found
-        return self._producing[key]
-
     def _reaching(self, supplier: str, product: str, use: Use) -> set[str]:
         """The organisations from which valid carrying flows lead to ``supplier``."""
         key = (supplier, product, use.start, use.end)
@@ -630,38 +605,64 @@ class LoopJudge:
 
     def _closers(self, offer: SupplyRecord, use: Use, around: _Around) -> list[Closer]:
         """Valid processing offers out of reach whose way back closes, nearest first: those
-        that end at a producer, and those whose flows reach this supplier."""
+        that end at a producer (found over the arrays of `_table`), and those whose flows
+        reach this supplier."""
         product = offer.product_type
         procs = self.facts.processing.get(product, ())
+        table = self._table(product, use)
+        grid = table.grid
+        if not grid.entries:
+            return []
         inside = {q.offer for q, _, _ in around.reach}
         reaching = self._reaching(offer.supplier, product, use)
-        options = set(self._to_producers(product, use))
-        options.update(i for i in self._valid(product, use) if procs[i].organisation in reaching)
-        placed = []
-        for i in options:
-            q = procs[i]
-            if q.offer in inside:
+        wanted = table.partners <= self.max_partners
+        if reaching:
+            own = {i for org in reaching for i in self._entries_of(product, org)}
+            if own:
+                wanted = wanted.copy()
+                wanted[sorted(own)] = True
+        candidates = np.flatnonzero(wanted)
+        if not len(candidates):
+            return []
+        km = grid.distances(use.lat, use.long)[candidates]
+        ranked = candidates[np.lexsort((table.order[candidates], km))]
+        found: dict[str, Closer] = {}
+        for i in ranked.tolist():
+            q_index, site = grid.entries[i]
+            q = procs[q_index]
+            if q.offer in inside or q.organisation in found:
+                continue
+            if not q.valid.covers(use.start, use.end):
                 continue
             near = nearest_site(q.sites, use.lat, use.long)
-            if near is not None:
-                placed.append((near[1], q.offer, q, near[0]))
-        found: dict[str, Closer] = {}
-        for km, _, q, site in sorted(placed, key=lambda x: (x[0], x[1])):
-            way = self._way(q, site, km, offer.product_type, offer.supplier, use)
-            if way is None or way.partners > self.max_partners or q.organisation in found:
+            if near is None or near[0].iri != site.iri:
+                continue  # the offer's nearer site comes (or came) first
+            way = self._way(q, site, near[1], product, offer.supplier, use)
+            if way is None or way.partners > self.max_partners:
                 continue
             found[q.organisation] = Closer(
                 q.organisation,
                 self.facts.label(q.organisation),
                 role_of(q.process_class),
                 q.offer,
-                km,
+                near[1],
                 q.radius_km,
                 way.partners,
             )
             if len(found) >= CLOSERS:
                 break
         return list(found.values())
+
+    def _entries_of(self, product: str, organisation: str) -> list[int]:
+        """The entries of `_grid` (sites of processing offers) of one organisation."""
+        key = product
+        if key not in self._entries_by_org:
+            index: dict[str, list[int]] = defaultdict(list)
+            procs = self.facts.processing.get(product, ())
+            for n, (i, _site) in enumerate(self._grid(product).entries):
+                index[procs[i].organisation].append(n)
+            self._entries_by_org[key] = index
+        return self._entries_by_org[key].get(organisation, [])
 
     def _not_closed(
         self,

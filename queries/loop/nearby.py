@@ -49,6 +49,20 @@ class SiteIndex(Generic[T]):
         found: np.ndarray[Any, Any] = np.hypot(dx, dy)
         return found
 
+    def any_within(self, lat: float, long: float, km: float) -> bool:
+        """Whether some site lies within ``km`` of the place.
+
+        >>> SiteIndex([("gent", Site("urn:b", 51.05, 3.72))]).any_within(50.84, 3.27, 30)
+        False
+        """
+        if not self.entries:
+            return False
+        for i in np.flatnonzero(self.distances(lat, long) <= km + SLACK_KM).tolist():
+            site = self.entries[i][1]
+            if distance_km(lat, long, site.lat, site.long) <= km:
+                return True
+        return False
+
     def within(self, lat: float, long: float, km: float) -> list[tuple[T, Site, float]]:
         """Each item with a site within ``km`` of the place, at its nearest such site, nearest
         first (ties: by site IRI)."""

@@ -26,12 +26,13 @@ import networkx as nx
 
 from kringloop.graph.store import Store
 from kringloop.queries import codes, match_cache, resolve
-from kringloop.queries.loop.facts import census_facts, loop_facts, read_vocabulary
+from kringloop.queries.loop.facts import loop_facts, read_vocabulary
 from kringloop.queries.loop.judge import MAX_PARTNERS, LoopJudge, Use
 from kringloop.queries.loop.kinds import LEASE_MODELS, role_of
 from kringloop.queries.loop.nearby import SiteIndex
 from kringloop.queries.loop.records import ProcessingRecord, Site, SupplyRecord, Window
 from kringloop.queries.loop.verdict import Verdict
+from kringloop.queries.loop.whole import census_facts
 from kringloop.queries.needs import Need, read_needs
 
 DEFAULT_RADIUS_KM = 50.0

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kringloop.graph.store import Store
-from kringloop.queries.loop.facts import Vocabulary, columns, organisations
+from kringloop.queries.loop.facts import Vocabulary, organisations
 from kringloop.queries.loop.records import KL, number
+from kringloop.queries.loop.whole import columns
 
 DEFAULT_MAX_KM = 50.0
 

@@ -347,7 +347,7 @@ def _need_gaps(
     origins = {product: SiteIndex(found) for product, found in starts.items()}
     wanted = set(types)
     gaps = []
-    for need in read_needs(store, judge.facts.vocabulary):
+    for need in read_needs(store, judge.facts.vocabulary, judge.facts.organisations):
         if need.product not in wanted or (region is not None and need.region != region):
             continue
         near = origins.get(need.product)

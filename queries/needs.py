@@ -6,10 +6,11 @@ a site of its buyer (the first by IRI); its region is that of the place or site.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kringloop.graph.store import Store
-from kringloop.queries.loop.facts import Vocabulary, organisations
+from kringloop.queries.loop.facts import Organisation, Vocabulary, organisations
 from kringloop.queries.loop.records import KL, number
 from kringloop.queries.loop.whole import columns
 
@@ -29,11 +30,15 @@ class Need:
     buyer_label: str | None
 
 
-def read_needs(store: Store, vocab: Vocabulary) -> list[Need]:
+def read_needs(
+    store: Store, vocab: Vocabulary, known: Mapping[str, Organisation] | None = None
+) -> list[Need]:
     """Every need of a buyer (``kl:requestedBy``) that says what it needs and where, by IRI."""
     d = columns(store, "census-needs")
     buyers = sorted({b for s in d.by_subject for b in d.all(s, KL + "requestedBy")})
-    orgs = organisations(store, buyers, vocab) if buyers else {}
+    known = known or {}
+    unknown = [b for b in buyers if b not in known]
+    orgs = {**known, **(organisations(store, unknown, vocab) if unknown else {})}
     found = []
     for need in sorted(d.by_subject):
         product = d.one(need, KL + "requestsProductType")

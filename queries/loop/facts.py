@@ -92,6 +92,12 @@ class Vocabulary:
         return frozenset(found)
 
 
+@dataclass(frozen=True)
+class Organisation:
+    label: str
+    sites: tuple[Site, ...]
+
+
 @dataclass
 class Memo:
     """What judgements on the same facts can share, whatever the request: searches of the
@@ -119,6 +125,8 @@ class LoopFacts:
     flows_out: dict[str, list[FlowRecord]]
     producers: dict[str, frozenset[str]]
     labels: dict[str, str] = field(default_factory=dict)
+    #: the organisations read with the facts, with their sites
+    organisations: dict[str, Organisation] = field(default_factory=dict, compare=False, repr=False)
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
 
     def label(self, iri: str) -> str:
@@ -159,7 +167,6 @@ _INSTANCES = (
     ("Material",),
     ("Region",),
     ("Place",),
-    tuple(c[len(KL) :] for c in PROCESS_CLASSES),
 )
 
 
@@ -171,6 +178,8 @@ def _vocabulary(store: Store) -> Vocabulary:
                 store, "loop-instances", **{"class": [ox.NamedNode(KL + c) for c in classes]}
             )
         )
+    processes = [ox.NamedNode(c) for c in PROCESS_CLASSES]
+    d.add_rows(stage_rows(store, "loop-processes", **{"class": processes}))
     d.add_rows(stage_rows(store, "loop-compositions"))
     pairs_of = [ox.NamedNode(KL + "rRank"), ox.NamedNode(OWL_SAME_AS)]
     d.add_rows(stage_rows(store, "loop-pairs", predicate=pairs_of))
@@ -222,12 +231,6 @@ def _vocabulary(store: Store) -> Vocabulary:
         labels=dict(d.labels),
         product_types=frozenset(d.subjects(RDF_TYPE, KL + "ProductType")),
     )
-
-
-@dataclass(frozen=True)
-class Organisation:
-    label: str
-    sites: tuple[Site, ...]
 
 
 def organisations(store: Store, orgs: Sequence[str], vocab: Vocabulary) -> dict[str, Organisation]:
@@ -428,4 +431,5 @@ def assemble(
         flows_out=dict(flows_out),
         producers=producers,
         labels=labels,
+        organisations=dict(orgs),
     )

@@ -235,35 +235,34 @@ class WaysBack(FlowSearch):
         grid = table.grid
         if not grid.entries:
             return None
-        km = grid.distances(use.lat, use.long)
+        part = grid.band(use.lat, use.within_km + SLACK_KM)  # nothing farther can be in reach
+        km = grid.distances(use.lat, use.long, part)
+        radius, partners = table.radius[part], table.partners[part]
         need = use.returns_per_year
-        short = np.zeros(len(km), dtype=bool) if need is None else table.capacity < need - 1e-9
-        ok = (km <= np.minimum(table.radius, use.within_km) + SLACK_KM) & (
-            table.partners <= self.max_partners
-        )
+        if need is None:
+            short = np.zeros(len(km), dtype=bool)
+        else:
+            short = table.capacity[part] < need - 1e-9
+        ok = (km <= np.minimum(radius, use.within_km) + SLACK_KM) & (partners <= self.max_partners)
         if not use.partial:
             ok &= ~short
         found = np.flatnonzero(ok)
         if not len(found):
             return None
-        ranked = found[
-            np.lexsort(
-                (
-                    table.order[found],
-                    km[found],
-                    table.partners[found],
-                    table.rank[found],
-                    short[found],
-                )
-            )
-        ]
+        rank, order = table.rank[part], table.order[part]
+        ranked = (
+            part.start
+            + found[
+                np.lexsort((order[found], km[found], partners[found], rank[found], short[found]))
+            ]
+        )
         procs = self.facts.processing.get(product, ())
         for i in ranked.tolist():
             q_index, site = grid.entries[i]
             q = procs[q_index]
             exact = distance_km(use.lat, use.long, site.lat, site.long)
-            radius = q.radius_km if q.radius_km is not None else math.inf
-            if q.organisation in reaching or exact > min(radius, use.within_km):
+            serves = q.radius_km if q.radius_km is not None else math.inf
+            if q.organisation in reaching or exact > min(serves, use.within_km):
                 continue
             t = self._template(q, product, use)
             assert t is not None

@@ -50,13 +50,26 @@ def columns(store: Store, name: str, subject: str = "s") -> Descriptions:
     names = [v.value for v in result.variables]
     predicates = [_COLUMN.get(n, KL + n) for n in names]
     at = names.index(subject)
+    others = [i for i in range(len(names)) if i != at]
+    labelled = [i for i in others if predicates[i] == RDFS_LABEL]
+    plain = [i for i in others if predicates[i] != RDFS_LABEL]
+    described = d.by_subject
     for row in result:
         s = row[at]
         if not isinstance(s, ox.NamedNode):
             continue
-        for i, value in enumerate(row):
-            if i != at and isinstance(value, ox.NamedNode | ox.Literal):
-                d.add(s.value, predicates[i], value)
+        own = described[s.value]
+        for i in plain:  # the common case, without a call per value
+            value = row[i]
+            if value is not None and not isinstance(value, ox.BlankNode):
+                values = own.setdefault(predicates[i], [])
+                text = value.value
+                if text not in values:
+                    values.append(text)
+        for i in labelled:
+            value = row[i]
+            if isinstance(value, ox.Literal):
+                d.add(s.value, RDFS_LABEL, value)
     return d
 
 

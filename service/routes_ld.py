@@ -119,13 +119,15 @@ def resource(
     languages = languages_of(request, lang)
     description = describe(store, iri, languages)
     if description is None:
-        return render("not_found.html", {"iri": iri}, language=languages[0], status_code=404)
+        return render(
+            "not_found.html", {"iri": iri}, language=languages[0], status_code=404, request=request
+        )
     if request.url.path == "/resource":
         data_link = "/resource?" + urlencode({"iri": iri}) + "&"
     else:
         data_link = request.url.path + "?"
     context = {"description": description, "formats": DATA_FORMATS, "data_link": data_link}
-    return render("resource.html", context, language=languages[0])
+    return render("resource.html", context, language=languages[0], request=request)
 
 
 def router() -> APIRouter:
@@ -197,7 +199,7 @@ def router() -> APIRouter:
             languages = languages_of(request, lang)
             page = document(ONTOLOGY_FILE, languages)
             context = {"page": page, "formats": DATA_FORMATS}
-            return render("ontology.html", context, language=languages[0])
+            return render("ontology.html", context, language=languages[0], request=request)
         chosen = choose(GRAPHS, request.headers.get("accept"), [format] if format else [])
         if chosen.rdf == ox.RdfFormat.TURTLE:  # the file itself, comments and all
             return Response(

@@ -58,5 +58,26 @@
     });
   });
 
+  // A share link (YASGUI puts the query after the "#": query=...&tabTitle=...) opens its
+  // query in a tab of its own, selected. Only the query text and the tab's name are taken
+  // from the link: the endpoint, headers and arguments stay this host's.
+  function shared() {
+    var text = window.location.hash.replace(/^#/, "") || window.location.search.replace(/^\?/, "");
+    var params = new URLSearchParams(text);
+    var query = params.get("query");
+    if (!query) {
+      return;
+    }
+    var name = params.get("tabTitle") || config.overview.name;
+    var tab = yasgui.addTab(true, {
+      name: name,
+      yasqe: { value: query },
+      requestConfig: requestConfig,
+    });
+    window.kringloopShared = tab.getId();
+  }
+  shared();
+  window.addEventListener("hashchange", shared);
+
   window.kringloopEditor = yasgui;
 })();

@@ -26,6 +26,8 @@ DEFAULT_CAP = 500
 #: A neighbourhood stops growing past this many resources (the page then says "more than").
 HARD_LIMIT = 50_000
 _CHUNK = 2_000
+#: What a page shows for a value that is not known.
+NOTHING = "\u2013"
 
 #: The kind of a resource by its class; the first kind listed in KINDS wins for several types.
 KIND_OF_CLASS = {
@@ -517,3 +519,83 @@ def make_node(
         facts=((word("label", languages[0] if languages else "en"), shown), *panel),
         level=level,
     )
+
+
+# -- naming resources in the reader's language -------------------------------------------------
+
+PROCESS_CLASSES = (
+    "TakeBack",
+    "Collection",
+    "Repair",
+    "Refurbishment",
+    "Remanufacturing",
+    "Recycling",
+    "Composting",
+    "AnaerobicDigestion",
+)
+
+
+def own_label(facts: Facts | None, language: str) -> str | None:
+    """The label of a resource in ``language``, or without a language (names), if any."""
+    if facts is None:
+        return None
+    labels = {
+        v.language: v.text for p in LABELS for v in sorted(facts.values.get(p, ()), key=_order)
+    }
+    for tag in (language, ""):
+        if tag in labels:
+            return labels[tag]
+    return None
+
+
+def process_word(facts: Facts | None, language: str) -> str | None:
+    """What a process does, in words (take-back, refurbishment), from its class."""
+    from kringloop.queries import words
+
+    if facts is None:
+        return None
+    for name in PROCESS_CLASSES:
+        if KL + name in facts.types:
+            return words.word(f"process.{name}", language)
+    return None
+
+
+def thing(iri: str, facts: Mapping[str, Facts], languages: Sequence[str]) -> str:
+    """What a page in ``languages[0]`` calls ``iri``: its label in that language (or its
+    name), else a description from its facts in words of that language ("flow of office
+    chairs from A to B", "take-back offer of A"), else a label in another language."""
+    from kringloop.queries import words
+
+    language = languages[0] if languages else "en"
+    found = facts.get(iri)
+    own = own_label(found, language)
+    if own:
+        return own
+    if found is None:
+        return local_name(iri)
+
+    def linked(prop: str) -> str:
+        values = [v for v in found.values.get(KL + prop, ()) if v.iri]
+        return ", ".join(sorted(v.shown(languages) for v in values)) or NOTHING
+
+    kind = kind_of(found.types)
+    if kind == "flow":
+        return words.word(
+            "thing.flow",
+            language,
+            what=linked("flowOf"),
+            source=linked("flowFrom"),
+            target=linked("flowTo"),
+        )
+    if kind == "processing-offer":
+        return words.word("thing.processing-offer", language, org=linked("offeredBy"))
+    if kind == "offer":
+        return words.word(
+            "thing.offer", language, what=linked("itemOffered"), org=linked("offeredBy")
+        )
+    if kind == "process":
+        what = process_word(found, language) or word("process", language)
+        return words.word("thing.process", language, what=what, org=linked("performedBy"))
+    if kind == "claim":
+        return words.word("thing.claim", language, scheme=linked("scheme"))
+    return found.label(languages) or local_name(iri)

@@ -320,6 +320,11 @@ def word(key: str, language: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def colon(language: str) -> str:
+    """A colon as the language writes it (French puts a narrow space before it)."""
+    return "\u202f:" if language == "fr" else ":"
+
+
 def number(value: float | int, language: str, digits: int = 1) -> str:
     """A number as the language writes it: at most ``digits`` decimals, no trailing zeros,
     thousands grouped.
@@ -415,7 +420,8 @@ def localise(
         elif isinstance(value, bool):
             said[name] = str(value).lower()
         elif isinstance(value, int | float):
-            said[name] = number(value, language)
+            # distances to the nearest organisation in whole km, as the core's sentences say
+            said[name] = number(value, language, 0 if name == "km" else 1)
         elif "://" in str(value):
             said[name] = label(str(value))
         else:

@@ -183,6 +183,8 @@ WORDS: dict[str, tuple[str, str, str]] = {  # en, nl, fr
     "label": ("name", "naam", "nom"),
     "step-of": ("step {}", "stap {}", "étape {}"),
     "chain-role": ("role in this chain", "rol in deze keten", "rôle dans cette chaîne"),
+    "business-model": ("business model", "bedrijfsmodel", "modèle d'affaires"),
+    "distance": ("distance", "afstand", "distance"),
 }
 LANGUAGES = ("en", "nl", "fr")
 
@@ -222,9 +224,9 @@ def local_name(iri: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", tail).lower() if "://" in iri else iri
 
 
-def shorten(label: str, limit: int = 40) -> str:
+def shorten(label: str, limit: int = 60) -> str:
     """A label short enough to draw (the full label is in the tooltip and the side panel)."""
-    label = " ".join(label.split())
+    label = re.sub(r"[ \t\r\n]+", " ", label).strip()  # typographic spaces are kept
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
@@ -276,6 +278,8 @@ class VizGraph:
     centre: str | None = None
     notes: list[str] = field(default_factory=list)
     more_than: bool = False
+    #: positions for a narrow screen (a phone): the same parts one under the other
+    narrow: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def truncated(self) -> bool:
@@ -455,7 +459,7 @@ def describe(
     """The label, plain-text tooltip and side-panel facts of one resource."""
     language = languages[0] if languages else "en"
     facts = facts or Facts()
-    label = facts.label(languages) or local_name(iri)
+    label = thing(iri, {iri: facts}, languages) if facts.values else local_name(iri)
     roles = sorted(
         {r.rsplit("/", 1)[-1] for r in facts.iris(KL + "role")} | ({role} if role else set()),
         key=lambda r: ROLES.index(r) if r in ROLES else len(ROLES),

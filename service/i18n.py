@@ -384,9 +384,9 @@ TEXT: dict[str, Forms] = {
     "resolve.noun.role": ("role", "rol", "rôle"),
     "resolve.noun.other": ("value", "waarde", "valeur"),
     "resolve.unknown": (
-        "kringloop knows no {noun} called “{value}”.",
-        "kringloop kent geen {noun} die “{value}” heet.",
-        "kringloop ne connaît aucun {noun} nommé « {value} ».",
+        "kringloop does not know “{value}” as a {noun}.",
+        "kringloop kent “{value}” niet als {noun}.",
+        "kringloop ne connaît pas « {value} » comme {noun}.",
     ),
     "resolve.ambiguous": (
         "“{value}” names more than one {noun}: choose one.",
@@ -394,9 +394,9 @@ TEXT: dict[str, Forms] = {
         "« {value} » désigne plus d'un {noun} : choisissez-en un.",
     ),
     "resolve.missing": (
-        "kringloop cannot find this {noun}.",
-        "kringloop vindt deze {noun} niet.",
-        "kringloop ne trouve pas ce {noun}.",
+        "kringloop cannot find the {noun} asked for.",
+        "kringloop vindt de gevraagde {noun} niet.",
+        "kringloop ne trouve pas la valeur demandée ({noun}).",
     ),
     "resolve.suggest": ("Did you mean:", "Bedoelde u:", "Vouliez-vous dire :"),
     "resolve.spelling": (
@@ -968,14 +968,15 @@ TEXT: dict[str, Forms] = {
     "queries.title": ("Named queries", "Kant-en-klare vragen", "Requêtes prêtes"),
     "queries.lead": (
         "Ready-made questions over the knowledge graph, one SPARQL file each. Run one with GET "
-        "/queries/{name}?parameter=value or POST a JSON object; values are bound as RDF terms. "
-        "They also open as tabs in the SPARQL editor, and each is an operation of the API.",
+        "and its parameters in the address, or POST a JSON object; values are bound as RDF "
+        "terms. They also open as tabs in the SPARQL editor, and each is an operation of the "
+        "API.",
         "Kant-en-klare vragen over de kennisgraaf, één SPARQL-bestand per vraag. Voer er een "
-        "uit met GET /queries/{name}?parameter=waarde of POST een JSON-object; waarden worden "
+        "uit met GET en de parameters in het adres, of POST een JSON-object; waarden worden "
         "als RDF-termen gebonden. Ze openen ook als tabblad in de SPARQL-editor, en elk is een "
         "bewerking van de API.",
         "Des questions prêtes sur le graphe de connaissances, un fichier SPARQL chacune. "
-        "Lancez-en une avec GET /queries/{name}?paramètre=valeur ou envoyez un objet JSON en "
+        "Lancez-en une en GET avec ses paramètres dans l'adresse, ou envoyez un objet JSON en "
         "POST ; les valeurs sont liées comme termes RDF. Elles s'ouvrent aussi en onglets dans "
         "l'éditeur SPARQL, et chacune est une opération de l'API.",
     ),

@@ -145,7 +145,7 @@ def error_page(
         "message": message,
         "suggestions": links,
         "technical": technical,
-        "viz": path.startswith("/viz/"),
+        "viz": path.startswith("/viz/") and status == 400,
         "spelling": isinstance(error, ResolutionError) and not links,
         "switch": switch(path, pairs, t.language),
     }

@@ -283,8 +283,9 @@ def test_browsers_get_error_pages_api_clients_the_error_body(client: TestClient)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "Niet gevonden" in page.text
     assert client.get("/no/such/page").json()["error"] == "not_found"
-    typo = client.get("/viz/match", params={"what": "bureaustoelen", "near": "Hasseltt"},
-                      headers=HTML)  # fmt: skip
+    typo = client.get(
+        "/viz/match", params={"what": "bureaustoelen", "near": "Hasseltt"}, headers=HTML
+    )
     assert typo.status_code == 422 and "Hasseltt" in typo.text
     assert 'href="/viz/match?what=bureaustoelen&amp;near=Hasselt"' in typo.text
     assert client.get("/viz/match", params={"what": "x"}).json()["status"] == 400
@@ -406,7 +407,7 @@ def test_form_values_as_people_type_them() -> None:
             ("partial", "1"),
             ("network_surplus", "0"),
             ("lang", "fr"),
-        ]  # fmt: skip
+        ]
     )
     assert form.request is not None and form.language == "fr"
     assert (form.request.what, form.request.within_km, form.request.quantity) == (
@@ -424,7 +425,7 @@ def test_form_values_as_people_type_them() -> None:
             ("needed_by", "2027-13-01"),
             ("weights.distance", "11"),
             ("colour", "red"),
-        ]  # fmt: skip
+        ]
     )
     codes = {(e.field, e.code) for e in wrong.errors}
     assert codes == {

@@ -117,10 +117,15 @@ WORDS: dict[str, Forms] = {
         "geen aanbod van {product} (of verwante CPV-codes) in de hele graaf",
         "aucune offre de {product} (ou de codes CPV voisins) dans tout le graphe",
     ),
-    "funnel.offers": (
-        "{n} offer(s) of {product} (or related CPV codes) in the graph",
-        "{n} aanbieding(en) van {product} (of verwante CPV-codes) in de graaf",
-        "{n} offre(s) de {product} (ou de codes CPV voisins) dans le graphe",
+    "funnel.offers.one": (
+        "1 offer of {product} (or related CPV codes) in the graph",
+        "1 aanbieding van {product} (of verwante CPV-codes) in de graaf",
+        "1 offre de {product} (ou de codes CPV voisins) dans le graphe",
+    ),
+    "funnel.offers.other": (
+        "{n} offers of {product} (or related CPV codes) in the graph",
+        "{n} aanbiedingen van {product} (of verwante CPV-codes) in de graaf",
+        "{n} offres de {product} (ou de codes CPV voisins) dans le graphe",
     ),
     "funnel.distance": (
         "{within} within {km} km; {wider} within {wide} km",
@@ -500,14 +505,22 @@ def funnel(
     the distance (and twice it), what each further filter removed
     (`kringloop.queries.matchmaker.Funnel`).
 
-    >>> funnel("nl", product="Bureaustoel", offers=12, within_km=50, within=6, wider=8,
-    ...        removed=[("quantity", 6)])[1:]
-    ['6 binnen 50 km; 8 binnen 100 km', 'nog 6 weggenomen door de filter: hoeveelheid']
+    >>> for line in funnel("nl", product="Bureaustoel", offers=12, within_km=50, within=6,
+    ...                    wider=8, removed=[("quantity", 6)]):
+    ...     print(line)
+    12 aanbiedingen van Bureaustoel (of verwante CPV-codes) in de graaf
+    6 binnen 50 km; 8 binnen 100 km
+    nog 6 weggenomen door de filter: hoeveelheid
     """
     if not offers:
         return [word("funnel.none", language, product=product)]
     lines = [
-        word("funnel.offers", language, n=offers, product=product),
+        word(
+            f"funnel.offers.{'one' if offers == 1 else 'other'}",
+            language,
+            n=offers,
+            product=product,
+        ),
         word(
             "funnel.distance",
             language,

@@ -19,7 +19,16 @@ from urllib.parse import urlencode
 from kringloop.queries import words as verdict_words
 from kringloop.queries.words import DEFAULT, LANGUAGES, Forms, column
 
-__all__ = ["DEFAULT", "LANGUAGES", "LANGUAGE_NAMES", "NOTHING", "TEXT", "Words", "page_languages"]
+__all__ = [
+    "DEFAULT",
+    "LANGUAGES",
+    "LANGUAGE_NAMES",
+    "NOTHING",
+    "TEXT",
+    "Words",
+    "column",
+    "page_languages",
+]
 
 #: What a page shows for a value that is not known (an en dash).
 NOTHING = "\u2013"
@@ -149,6 +158,14 @@ TEXT: dict[str, Forms] = {
         "des valeurs d'exemple. Le bouton de partage crée un lien qui rouvre cette requête.",
     ),
     "editor.overview": ("Overview", "Overzicht", "Aperçu"),
+    "editor.overview.comment": (
+        "What each graph holds: classes and how many instances they have.",
+        "Wat elke graaf bevat: klassen en hoeveel instanties ze hebben.",
+        "Ce que contient chaque graphe : les classes et leur nombre d'instances.",
+    ),
+    "editor.endpoint-field": ("SPARQL endpoint", "SPARQL-eindpunt", "Point d'accès SPARQL"),
+    "editor.query": ("SPARQL query", "SPARQL-vraag", "Requête SPARQL"),
+    "editor.add-tab": ("Add a tab", "Tabblad toevoegen", "Ajouter un onglet"),
     "editor.endpoint": (
         "The SPARQL 1.1 endpoint",
         "Het SPARQL 1.1-eindpunt",

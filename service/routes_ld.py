@@ -113,7 +113,7 @@ def resource(
         if not triples:
             raise NotFoundError(
                 f"the knowledge graph says nothing about <{iri}>",
-                hint="check the IRI; the SPARQL editor at / shows what the graph holds",
+                hint="check the IRI; the SPARQL editor (/sparql-editor) shows what the graph holds",
             )
         return rdf_response(request, triples, format_name)
     languages = languages_of(request, lang)

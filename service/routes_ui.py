@@ -22,6 +22,7 @@ from kringloop.graph.errors import NotFoundError
 from kringloop.graph.store import Store
 from kringloop.queries.catalog import Catalog
 from kringloop.queries.describe import dataset_overview
+from kringloop.queries.visual.model import TERMS
 from kringloop.queries.vocabulary import compact
 from kringloop.service import i18n
 from kringloop.service.deps import get_store
@@ -47,9 +48,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-#: The first tab of the editor: what kinds of things each graph holds.
+#: The first tab of the editor: what kinds of things each graph holds (its comment is said in
+#: the page's language).
 OVERVIEW_QUERY = """\
-# What each graph holds: classes and how many instances they have.
+# {comment}
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?graph ?class (COUNT(DISTINCT ?thing) AS ?instances)
 WHERE {
@@ -90,6 +92,17 @@ def preferred_languages(accept_language: str | None, asked: str | None = None) -
     return i18n.page_languages(accept_language, asked)
 
 
+def term_name(iri: str, language: str) -> str | None:
+    """kringloop's name for a common term of another vocabulary (rdfs:comment, prov:...) in
+    ``language``, when its own labels do not say it (`kringloop.queries.visual.model.TERMS`).
+
+    >>> term_name("http://www.w3.org/2000/01/rdf-schema#comment", "nl")
+    'opmerking'
+    """
+    forms = TERMS.get(iri)
+    return forms[i18n.column(language)] if forms else None
+
+
 def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -97,7 +110,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(href=href, short=compact)
+    environment.globals.update(href=href, short=compact, term_name=term_name)
     return environment
 
 
@@ -137,12 +150,22 @@ def page_language(request: Request, asked: str | None = None) -> str:
 
 
 def editor_config(catalog: Catalog, language: str = i18n.DEFAULT) -> dict[str, object]:
-    """What ``static/editor.js`` needs: endpoint, prefixes, the named queries as tabs."""
+    """What ``static/editor.js`` needs: endpoint, prefixes, the named queries as tabs, and
+    the names of its fields in the page's language."""
+    t = i18n.Words(language)
     return {
         "endpoint": "/sparql",
         "prefixes": "/static/prefixes.json",
         "args": [{"name": "union", "value": "true"}],
-        "overview": {"name": i18n.Words(language)("editor.overview"), "query": OVERVIEW_QUERY},
+        "overview": {
+            "name": t("editor.overview"),
+            "query": OVERVIEW_QUERY.replace("{comment}", t("editor.overview.comment")),
+        },
+        "labels": {
+            "endpoint": t("editor.endpoint-field"),
+            "query": t("editor.query"),
+            "addTab": t("editor.add-tab"),
+        },
         "tabs": [{"name": q.name, "query": q.example_text()} for q in catalog],
     }
 

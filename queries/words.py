@@ -161,9 +161,14 @@ WORDS: dict[str, Forms] = {
         "offre de reprise de {org}",
     ),
     "thing.offer": (
-        "offer of {what} by {org}",
-        "aanbod van {what} door {org}",
-        "offre de {what} par {org}",
+        "offer of {what} by {org} ({model})",
+        "aanbod van {what} door {org} ({model})",
+        "offre de {what} par {org} ({model})",
+    ),
+    "thing.need": (
+        "need for {what} of {org}",
+        "behoefte aan {what} van {org}",
+        "besoin de {what} de {org}",
     ),
     "thing.process": ("{what} by {org}", "{what} door {org}", "{what} par {org}"),
     "thing.claim": ("claim: {scheme}", "claim: {scheme}", "allégation : {scheme}"),

@@ -294,6 +294,13 @@ def test_the_favicon(server: str, page: Page) -> None:
     assert icon.ok and icon.headers["content-type"] == "image/x-icon"
 
 
+def test_no_request_of_these_tasks_left_the_host(recorder: Recorder) -> None:
+    assert len(recorder.requests) > 20
+    assert recorder.outside() == [], recorder.outside()
+    refused = "Failed to load resource: the server responded with a status of 4"
+    assert [p for p in recorder.problems if not p.startswith(refused)] == []
+
+
 # -- every page: accessible, on this host, looked at -----------------------------------------
 
 PAGES = {

@@ -644,7 +644,15 @@ def thing(iri: str, facts: Mapping[str, Facts], languages: Sequence[str]) -> str
         return words.word("thing.processing-offer", language, org=linked("offeredBy"))
     if kind == "offer":
         return words.word(
-            "thing.offer", language, what=linked("itemOffered"), org=linked("offeredBy")
+            "thing.offer",
+            language,
+            what=linked("itemOffered"),
+            org=linked("offeredBy"),
+            model=linked("businessModel"),
+        )
+    if kind == "need":
+        return words.word(
+            "thing.need", language, what=linked("requestsProductType"), org=linked("requestedBy")
         )
     if kind == "process":
         what = process_word(found, language) or word("process", language)

@@ -128,7 +128,6 @@ def result_page(
     href: Callable[[str], str],
 ) -> ResultPage:
     """The page of ``result``, the answer to ``request``, in ``t``'s language."""
-    every = (*result.internal_reuse, *result.chains)
     names = Names(store, _iris(result), t)
     product = names.label(result.what.get("concept"))
     place = str(result.where.get("label", ""))
@@ -151,7 +150,7 @@ def result_page(
         considered=t.n("result.considered", result.considered),
         reuse=reuse,
         chains=chains,
-        funnel=_funnel(result, request, t, product) if not every else [],
+        funnel=_funnel(result, request, t, product) if not result.chains else [],
         ways_out=_ways_out(result, request, t) if not result.chains else [],
         best_change=best,
         best_change_text=best_text,

@@ -22,10 +22,10 @@ CLOSED = "#1a7f45"
 PROMISED = "#9a6700"
 OPEN = "#c62828"
 STATUS_COLOURS = {"closed": CLOSED, "promised": PROMISED, "open": OPEN}
-FONT = 13
+FONT = 14
 #: Width of a character at `FONT` (system sans-serif, semi-bold), at most: sizes the drawing.
-CHAR = 8.0
-LINE = 16
+CHAR = 8.6
+LINE = 17
 
 
 @dataclass(frozen=True)

@@ -632,6 +632,11 @@ TEXT: dict[str, Forms] = {
         "levert via het aanbod {offer}",
         "livre par l'offre {offer}",
     ),
+    "step.supplier.described": (
+        "delivers: {offer}",
+        "levert: {offer}",
+        "livre\u202f: {offer}",
+    ),
     "step.buyer": ("uses the product", "gebruikt het product", "utilise le produit"),
     "step.process": ("{process} through {offer}", "{process} via {offer}", "{process} par {offer}"),
     "step.flow": (

@@ -334,7 +334,12 @@ class _Cards:
         else:
             who = names.label(step.organisation) if step.organisation else role
             if step.index == 1 and step.offer:
-                does = t("step.supplier", offer=names.thing(step.offer))
+                own = names.own(step.offer)
+                does = (
+                    t("step.supplier", offer=own)
+                    if own
+                    else t("step.supplier.described", offer=names.thing(step.offer))
+                )
             elif step.flow:
                 source = names.link(step.flow, "flowFrom")
                 does = t(

@@ -263,8 +263,8 @@ def test_codelist_labels_and_definitions(path: Path) -> None:
     concepts = sorted(c for c in parsed.subjects(SKOS.inScheme, None) if isinstance(c, URIRef))
     assert concepts
     for concept in concepts:
-        assert {"en", "nl"} <= _langs(parsed, concept, SKOS.prefLabel), concept
-        assert {"en", "nl"} <= _langs(parsed, concept, SKOS.definition), concept
+        assert {"en", "nl", "fr"} <= _langs(parsed, concept, SKOS.prefLabel), concept
+        assert {"en", "nl", "fr"} <= _langs(parsed, concept, SKOS.definition), concept
         assert (concept, RDF.type, SKOS.Concept) in parsed, concept
         top = (concept, SKOS.topConceptOf, None) in parsed
         broader = (concept, SKOS.broader, None) in parsed

@@ -208,6 +208,9 @@ def test_the_ontology_in_three_forms(client: TestClient) -> None:
     dutch = client.get("/ontology", headers={**HTML, "accept-language": "nl-BE"}).text
     assert "Organisatie" in dutch and 'lang="nl"' in dutch
     assert "Localité" in client.get("/ontology", params={"lang": "fr"}, headers=HTML).text
+    for shown in ("https://w3id.org/kringloop/ns/0.1.0", "kringloop contributors", "2026-12-07"):
+        assert shown in english.text, shown
+    assert 'rel="license"' in english.text and "creativecommons.org/licenses/by/4.0" in english.text
 
 
 def test_the_landing_page_counts_graphs_and_links_every_task(client: TestClient) -> None:

@@ -111,6 +111,7 @@ WORDS: dict[str, Forms] = {
         "anaerobe vergisting",
         "digestion anaérobie",
     ),
+    "process.Cascading": ("cascading", "cascadering", "valorisation en cascade"),
     # why nothing matched (the funnel of `kringloop.queries.matchmaker.Funnel`)
     "funnel.none": (
         "no offer of {product} (or related CPV codes) anywhere in the graph",

@@ -206,6 +206,27 @@ def test_every_kind_of_process_names_its_cycle(vocabulary: Graph) -> None:
         assert {str(c) for c in vocabulary.objects(kind, KL.processCycle)} == {cycle + "biological"}
 
 
+def test_the_loop_verdict_knows_every_kind_of_process(vocabulary: Graph) -> None:
+    """Each kind of process makes a role, is named in three languages, and the biological ones
+    are the verdict's biological processes: a process the ontology allows is never dropped."""
+    from kringloop.queries import words
+    from kringloop.queries.loop import kinds as loop_kinds
+
+    found = {str(k) for k in vocabulary.subjects(RDFS.subClassOf, KL.Process)}
+    assert found == set(loop_kinds.PROCESS_CLASSES)
+    biological = {
+        str(k)
+        for k in found
+        if {str(c) for c in vocabulary.objects(URIRef(k), KL.processCycle)}
+        == {"https://w3id.org/kringloop/id/cycle/biological"}
+    }
+    assert biological == set(loop_kinds.BIOLOGICAL_PROCESSES)
+    for kind in found:
+        name = kind.rsplit("#", 1)[1]
+        assert f"process.{name}" in words.WORDS, name
+        assert loop_kinds.role_of(kind) in words.WORDS, name
+
+
 def test_labels_are_unique_per_language(vocabulary: Graph) -> None:
     terms = kl_terms(vocabulary, OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
     seen: dict[tuple[str, str | None], URIRef] = {}

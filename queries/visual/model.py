@@ -161,6 +161,7 @@ WORDS: dict[str, tuple[str, str, str]] = {  # en, nl, fr
     ),
     "open": ("open", "open", "ouverte"),
     "composter": ("composter", "composteerder", "composteur"),
+    "processor": ("processor", "verwerker", "transformateur"),
     "score": ("score", "score", "score"),
     "step": ("step", "stap", "étape"),
     "closing": ("closing flow", "sluitende stroom", "flux de bouclage"),

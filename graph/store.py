@@ -17,7 +17,13 @@ from typing import IO, TypeAlias
 import pyoxigraph as ox
 
 from kringloop.graph.binding import Binding, Term, bind_values
-from kringloop.graph.errors import ConfigError, Position, QueryError, QuerySyntaxError
+from kringloop.graph.errors import (
+    ConfigError,
+    Position,
+    QueryError,
+    QuerySyntaxError,
+    StoreInUse,
+)
 
 GraphName: TypeAlias = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 #: Graph results (CONSTRUCT/DESCRIBE) are pyoxigraph's QueryTriples from the embedded store and a
@@ -252,7 +258,7 @@ class OxigraphStore(Store):
                 inner = ox.Store(str(path))
         except OSError as err:
             if "lock" in str(err).lower():
-                raise ConfigError(
+                raise StoreInUse(
                     f"the store at {path} is open for writing in another process",
                     hint="stop that process (e.g. `kringloop serve`) or use a read-only command",
                 ) from err

@@ -33,6 +33,22 @@ from kringloop.service.deps import get_store
 from kringloop.service.settings import Settings
 
 
+def ready_line(settings: Settings, store: Store) -> str:
+    """The line that says the service is up: where the store is, its size, the URL to open.
+
+    >>> from kringloop.graph import OxigraphStore
+    >>> ready_line(Settings(store="memory", port=8123), OxigraphStore.memory())
+    'kringloop 0.1.0: store memory (oxigraph, 0 triples); open http://127.0.0.1:8123/'
+    """
+    size = len(store.raw) if isinstance(store, OxigraphStore) else store.count()
+    host = settings.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
+    return (
+        f"kringloop {__version__}: store {store.location} ({store.kind}, {size:,} triples); "
+        f"open http://{shown}:{settings.port}/"
+    )
+
+
 def make_runner(settings: Settings, store: Store) -> Runner:
     """Where queries run: killable worker processes over an on-disk store, threads otherwise
     (an in-memory store cannot be opened by another process)."""

@@ -157,3 +157,10 @@ def test_load_refuses_data_that_does_not_conform(store: Path) -> None:
     assert code == 0
     code, out, _ = kl(store, "load", str(GOLDEN))
     assert code == 0, out
+
+
+def test_the_store_path_may_follow_the_command(store: Path, sample_ttl: Path) -> None:
+    result = runner.invoke(app, ["load", str(sample_ttl), "--store-path", str(store)])
+    assert result.exit_code == 0, result.stdout
+    result = runner.invoke(app, ["stats", f"--store-path={store}"])
+    assert result.exit_code == 0 and str(store) in result.stdout

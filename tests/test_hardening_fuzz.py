@@ -184,4 +184,5 @@ def test_mutated_sparql_never_errors_on_the_server() -> None:
             )
             assert response.status_code == 200, (text, response.text)
     assert sum(statuses.values()) == 300
-    assert statuses.get(200, 0) >= 5 and statuses.get(400, 0) > 100
+    # some mutants stay valid (about 1 in 100: the corpus's queries are long), most do not
+    assert statuses.get(200, 0) >= 3 and statuses.get(400, 0) > 100

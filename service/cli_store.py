@@ -141,21 +141,41 @@ def query(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help=RESULT_FORMATS)] = "table",
     union: Annotated[
-        bool, typer.Option("--union", help="default graph = union of all graphs")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--union/--strict",
+            help="default graph: the union of all graphs, each triple once (the default, "
+            "KRINGLOOP_UNION_DEFAULT_GRAPH), or the store's real default graph",
+        ),
+    ] = None,
 ) -> None:
     """Run a SPARQL query and print the result."""
     if (text is None) == (file is None):
         err.print("error: give the query text or --file FILE (one of them)")
         raise typer.Exit(2)
     sparql = text if text is not None else run(lambda: read_text(file))
+    wanted = State.settings.union_default_graph if union is None else union
     with opened(read_only=True) as store:
-        result = run(lambda: store.query(sparql, union_default_graph=union))
+        result = run(lambda: run_query(store, sparql, union=wanted))
         if fmt == "table":
             print_table(result)
         else:
             sys.stdout.buffer.write(run(lambda: results.serialize(result, fmt)))
             sys.stdout.flush()
+
+
+def run_query(store: Store, sparql: str, *, union: bool) -> QueryResult:
+    """``sparql`` on ``store``; with ``union``, over the union of all graphs, each triple
+    once (`kringloop.graph.union`), unless the query names its own dataset."""
+    from kringloop.graph import sparql_text
+    from kringloop.graph.streaming import ReadQuery
+    from kringloop.graph.union import UnionTracker
+    from kringloop.service.protocol import union_dataset
+
+    if not union or sparql_text.has_dataset_clause(sparql):
+        return store.query(sparql)
+    dataset = union_dataset(UnionTracker(store).refresh())
+    return ReadQuery(sparql, dataset=dataset).run(store)
 
 
 def read_text(path: Path | None) -> str:

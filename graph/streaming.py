@@ -201,7 +201,11 @@ def stream_job(
             else:
                 result.serialize(out, fmt)  # type: ignore[arg-type]
         else:
-            _write_graph(result, media, answer.prefixes, out, describe=_describes(query))
+            parts = construct_parts(query.sparql)
+            made: Iterable[ox.Triple] = result
+            if parts is not None:  # bounded memory: the engine's CONSTRUCT keeps every triple
+                made = constructed(store, deadline, query, parts)
+            _write_graph(made, media, answer.prefixes, out, describe=_describes(query))
     except (OSError, RuntimeError) as err:
         from kringloop.graph.errors import QueryError
 
@@ -210,12 +214,91 @@ def stream_job(
     return kind
 
 
+#: Solutions instantiated at once by `constructed`.
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class ConstructParts:
+    """A CONSTRUCT query as its prologue, its template and the SELECT of its solutions."""
+
+    prologue: str
+    template: str
+    select: str
+
+
+def construct_parts(sparql: str) -> ConstructParts | None:
+    """The parts of a CONSTRUCT query, or None for another form (or one with ``GROUP BY``,
+    whose ``SELECT *`` would not be allowed).
+
+    >>> parts = construct_parts("PREFIX e: <http://e.org/> CONSTRUCT { ?s e:q ?o } "
+    ...                         "WHERE { ?s e:p ?o } LIMIT 5")
+    >>> parts.template, parts.select
+    ('{ ?s e:q ?o }', 'PREFIX e: <http://e.org/> SELECT * WHERE { ?s e:p ?o } LIMIT 5')
+    >>> construct_parts("CONSTRUCT FROM <http://e.org/g> WHERE { ?s ?p ?o }").template
+    '{ ?s ?p ?o }'
+    """
+    toks = sparql_text.tokens(sparql)
+    at = next((i for i, tok in enumerate(toks) if tok.keyword in sparql_text.QUERY_FORMS), None)
+    if at is None or toks[at].keyword != "CONSTRUCT" or at + 1 >= len(toks):
+        return None
+    if any(tok.keyword == "GROUP" for tok in toks[at:]):
+        return None
+    prologue = sparql[: toks[at].start].strip()
+    start = at + 1
+    if toks[start].kind == "punct" and toks[start].text == "{":
+        end = sparql_text.group_end(toks, start)
+        template = sparql[toks[start].start : toks[end].end]
+        rest = sparql[toks[end].end :].strip()
+    else:  # CONSTRUCT [FROM ...] WHERE { template }: the pattern is the template
+        where = next((i for i in range(start, len(toks)) if toks[i].keyword == "WHERE"), None)
+        if where is None or where + 1 >= len(toks):
+            return None
+        end = sparql_text.group_end(toks, where + 1)
+        template = sparql[toks[where + 1].start : toks[end].end]
+        rest = sparql[toks[start].start :].strip()
+    select = " ".join(part for part in (prologue, "SELECT *", rest) if part)
+    return ConstructParts(prologue, template, select)
+
+
+def constructed(
+    store: Store, deadline: Deadline, query: ReadQuery, parts: ConstructParts
+) -> Iterator[ox.Triple]:
+    """The triples of a CONSTRUCT, made from its solutions ``BATCH`` at a time by the
+    engine's own template semantics (`kringloop.graph.writes.instantiate`: fresh blank nodes
+    per solution, unbound and invalid triples left out). Memory stays bounded; a triple that
+    two batches both make is written twice, which denotes the same graph."""
+    from kringloop.graph.execution import Solutions
+    from kringloop.graph.update_plan import Operation
+    from kringloop.graph.writes import instantiate
+
+    solutions = ReadQuery(parts.select, query.bindings, query.dataset, query.base_iri).run(store)
+    assert isinstance(solutions, ox.QuerySolutions)
+    names = tuple(v.value for v in solutions.variables)
+    base = f"BASE <{query.base_iri}> " if query.base_iri else ""
+    op = Operation(kind="MODIFY", start=0, end=0, prologue=base + parts.prologue)
+    rows: list[tuple[Term | None, ...]] = []
+
+    def made() -> Iterator[ox.Triple]:
+        deadline.check()
+        for quad in instantiate(op, parts.template, Solutions(names, rows)):
+            yield ox.Triple(quad.subject, quad.predicate, quad.object)
+        rows.clear()
+
+    for solution in solutions:
+        rows.append(tuple(solution[name] for name in names))
+        if len(rows) >= BATCH:
+            yield from made()
+    if rows:
+        yield from made()
+
+
 def _describes(query: ReadQuery) -> bool:
     return sparql_text.query_form(query.sparql) == "DESCRIBE"
 
 
 def _write_graph(
-    result: ox.QueryTriples | list[ox.Triple],
+    result: Iterable[ox.Triple],
     media: str,
     prefixes: Mapping[str, str],
     out: _Chunks,

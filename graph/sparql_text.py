@@ -235,7 +235,7 @@ def allowed(iri: str, allowlist: Sequence[str]) -> bool:
     return False
 
 
-def _group_end(toks: Sequence[Token], index: int) -> int:
+def group_end(toks: Sequence[Token], index: int) -> int:
     """The index of the ``}`` closing the group opened at ``toks[index]``."""
     depth = 0
     for at in range(index, len(toks)):
@@ -277,7 +277,7 @@ def add_using(update: str, default_graphs: Sequence[str], named_graphs: Sequence
         elif depth == 0 and token.keyword == "WHERE":
             before = toks[index - 1].keyword if index else None
             if before == "DELETE" and index + 1 < len(toks):
-                end = _group_end(toks, index + 1)
+                end = group_end(toks, index + 1)
                 pattern = update[toks[index + 1].start : toks[end].end]
                 out.append(update[cursor : token.start])
                 out.append(f"{pattern} {clauses} WHERE {pattern}")

@@ -35,6 +35,7 @@ made a triple shared (`UnionTracker`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kringloop.graph.store import GraphName, OxigraphStore, Store
+
+log = logging.getLogger("kringloop.union")
 
 #: The real default graph, in the sets below.
 _DEFAULT = ox.DefaultGraph()
@@ -182,10 +185,16 @@ class UnionTracker:
         """The store changed; ``added`` are the quads the write added (None: unknown)."""
         if not isinstance(self.store, OxigraphStore):
             return self.view
-        unchanged = added is not None and self.view == ENGINE_UNION
-        if unchanged and not _any_held_elsewhere(self.store.raw, list(added or ())):
+        try:
+            unchanged = added is not None and self.view == ENGINE_UNION
+            if unchanged and not _any_held_elsewhere(self.store.raw, list(added or ())):
+                return self.view
+            return self.refresh()
+        except (OSError, RuntimeError) as err:  # the write stands; reads fall back safely
+            log.error("the union default graph could not be checked after a write: %s", err)
+            with self._lock:
+                self.view = ENGINE_UNION  # every graph, a shared triple perhaps twice
             return self.view
-        return self.refresh()
 
 
 def _any_held_elsewhere(store: ox.Store, quads: list[ox.Quad]) -> bool:

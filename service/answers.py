@@ -63,7 +63,9 @@ async def stream_answer(
             if kind == "head":
                 assert isinstance(payload, Head)
                 head = payload
-                if head.media_type is None:
+                if head.media_type is None:  # the job ends here: let its worker finish
+                    async for _ in events:
+                        pass
                     raise unacceptable(head.kind)
             elif kind == "chunk":
                 assert isinstance(payload, bytes)

@@ -3,14 +3,26 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
+# setuptools reports every editable install with a warning that asks nothing of the user.
+PIP    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip --quiet \
+          --disable-pip-version-check
 
-.PHONY: install sysdeps serve test lint typecheck pytest bench bench-hol clean
+.PHONY: install runtime sysdeps serve test lint typecheck pytest bench bench-hol clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# The service and the command line only: what `make serve` needs.
+$(RUNTIME): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
+	touch $(RUNTIME)
+
+# Everything the tests, linters and benchmarks need as well (playwright, schemathesis, ...).
+$(STAMP): $(RUNTIME)
+	$(PIP) install -e ".[dev]"
 	touch $(STAMP)
+
+runtime: $(RUNTIME)
 
 install: $(STAMP)
 
@@ -18,7 +30,7 @@ install: $(STAMP)
 sysdeps:
 	.ci/sysdeps
 
-serve: install
+serve: runtime
 	$(BIN)/kringloop serve
 
 lint: install

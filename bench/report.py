@@ -11,6 +11,7 @@ from typing import Any
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 HEAD_OF_LINE = Path(__file__).resolve().parent / "head_of_line.json"
 REASONER = Path(__file__).resolve().parent / "reasoner.json"
+STREAMING = Path(__file__).resolve().parent / "streaming.json"
 SYSTEMS = ("kringloop", "minimal", "oxigraph", "floor")
 
 
@@ -206,6 +207,8 @@ def render(results: dict[str, Any]) -> str:
         lines += head_of_line(json.loads(HEAD_OF_LINE.read_text()))
     if REASONER.exists():
         lines += reasoner(json.loads(REASONER.read_text()))
+    if STREAMING.exists():
+        lines += streaming(json.loads(STREAMING.read_text()))
     return "\n".join(lines) + "\n"
 
 
@@ -430,3 +433,67 @@ def head_of_line(runs: dict[str, Any]) -> list[str]:
             "",
         ]
     return lines[:-1]
+
+
+def streaming(run: dict[str, Any]) -> list[str]:
+    """The section of bench/streaming.py: streamed answers and 304s."""
+    m = run["machine"]
+    lines = [
+        "",
+        "## Streamed answers and conditional requests (bench/streaming.py)",
+        "",
+        "`kringloop serve` (worker processes, defaults) on an on-disk store of 1,000,000 "
+        "triples in one named graph, the union default graph. Each answer is read by the "
+        "client in 64 KiB pieces and thrown away; the server's memory is VmRSS of the service "
+        "process and its worker processes together, sampled every 20 ms (growth: peak during "
+        "the request minus just before it). *capped*: the same SELECT with "
+        "`KRINGLOOP_MAX_RESULT_ROWS=2000000`, where the answer is read completely in the worker "
+        "before it is sent (the only way to report going over a cap as an error).",
+        "",
+        "| answer | status | first byte s | total s | MB | MiB/s | server RSS before MiB "
+        "| peak MiB | growth MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    names = {
+        "select_csv": "SELECT, 1M rows, CSV",
+        "select_json": "SELECT, 1M rows, SPARQL JSON",
+        "construct_ntriples": "CONSTRUCT, 1M triples, N-Triples",
+        "select_csv_capped": "SELECT, 1M rows, CSV, capped",
+    }
+    for key, label in names.items():
+        f = run["million"].get(key)
+        if f is None:
+            continue
+        lines.append(
+            f"| {label} | {f['status']} | {f['first_byte_s']:.2f} | {f['total_s']:.1f} | "
+            f"{f['bytes'] / 1e6:.1f} | {f['mib_per_s']:.1f} | {f['rss_before_mib']:.0f} | "
+            f"{f['rss_peak_mib']:.0f} | {f['rss_growth_mib']:.0f} |"
+        )
+    c = run["conditional"]
+    plain, cached = c["plain"], c["if_none_match"]
+    lines += [
+        "",
+        f"A named query repeated {c['repeats']} times, one client, keep-alive, on the demo data "
+        f"(`GET {c['query']}`, SPARQL JSON): plain, and with the `ETag` of a first answer in "
+        "`If-None-Match` (304: the query does not run, no body is sent).",
+        "",
+        "| request | statuses | bytes | median ms | p95 ms |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for label, f in (("plain GET", plain), ("If-None-Match", cached)):
+        statuses = ", ".join(f"{n} × {code}" for code, n in sorted(f["statuses"].items()))
+        lines.append(
+            f"| {label} | {statuses} | {f['bytes']:,} | {f['median'] * 1000:.2f} | "
+            f"{f['p95'] * 1000:.2f} |"
+        )
+    if cached["median"]:
+        lines += ["", f"Median gain: {plain['median'] / cached['median']:.1f}× per request."]
+    lines += [
+        "",
+        f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB, "
+        f"{m['os']}, Python {m['python']}, pyoxigraph {m['packages']['pyoxigraph']}; load "
+        f"average {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} at the start, "
+        f"{', '.join(f'{x:.2f}' for x in run['load_average_at_end'])} at the end (the machine "
+        "is shared).",
+    ]
+    return lines

@@ -29,6 +29,10 @@ class ConfigError(KringloopError):
     """The settings or the command line asked for something impossible."""
 
 
+class StoreInUse(ConfigError):
+    """An on-disk store that another process holds open for writing (a running server)."""
+
+
 class FormatError(KringloopError):
     """An RDF or result format that kringloop does not know or cannot use here."""
 

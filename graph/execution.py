@@ -22,18 +22,22 @@ second process cannot open them). On-disk stores get `kringloop.graph.isolation.
 whose workers are processes that are killed at the deadline, so a runaway query really stops.
 Both are `Runner`s: ``runner.call(job, *args)`` runs ``job(store, deadline, *args)``.
 
-Results are materialised (at most ``max_rows`` of them), so a limit is always reported as an
-error and never as a silently shortened answer.
+`query_job` materialises results (at most ``max_rows`` of them), so a limit is always reported
+as an error and never as a silently shortened answer; answers that stream to a client are
+written chunk by chunk where they run (`Runner.astream`, `kringloop.graph.streaming`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import queue
 import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -63,6 +67,15 @@ class Deadline:
 
     def cancel(self) -> None:
         self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def extend(self, seconds: float) -> None:
+        """Move the deadline ``seconds`` later (time a streamed answer waited for its reader
+        does not count as the query's)."""
+        self.at += seconds
 
     @property
     def remaining(self) -> float:
@@ -333,6 +346,14 @@ class Runner(ABC):
         """Run ``job(store, deadline, *args)``; `QueryTimeout` past the deadline, `Busy` when
         no worker is free in time. Blocks: call it from a worker thread, not the event loop."""
 
+    @abstractmethod
+    def astream(self, job: Callable[..., object], *args: object) -> AsyncGenerator[Event, None]:
+        """Run ``job(store, deadline, sink, *args)``, which writes its answer to ``sink``
+        (`Sink`), and give what it writes as it comes: ``("head", ...)``, ``("chunk",
+        bytes)``..., then ``("done", its result)``. Errors are raised; before the first chunk
+        they are the job's own, later ones end the stream. Closing the iterator early stops
+        the job (its worker process is killed)."""
+
     def written(self) -> None:  # noqa: B027 - thread mode shares the writer's store
         """The store changed (called by the writer after every write)."""
 
@@ -375,8 +396,106 @@ class ThreadRunner(Runner):
     def call(self, job: Callable[..., T], *args: object) -> T:
         return self._runner.run(lambda deadline: job(self.store, deadline, *args))
 
+    async def astream(
+        self, job: Callable[..., object], *args: object
+    ) -> AsyncGenerator[Event, None]:
+        events: queue.Queue[Event] = queue.Queue(maxsize=STREAM_QUEUE)
+
+        def produce(deadline: Deadline) -> None:
+            sink = QueueSink(events, deadline)
+            try:
+                sink.put(("done", job(self.store, deadline, sink, *args)))
+            except BaseException as error:
+                _detach(error)
+                sink.put(("error", error), always=True)
+
+        pending = self._runner.submit(produce)
+        pending.future.add_done_callback(lambda f: _refused(f, events))
+        finished = False
+        try:
+            while True:
+                kind, payload = await asyncio.to_thread(_next_event, events, pending)
+                if kind == "error":
+                    finished = True
+                    assert isinstance(payload, BaseException)
+                    raise payload
+                if kind == "done":
+                    finished = True
+                yield kind, payload
+                if finished:
+                    return
+        finally:
+            if not finished:
+                pending.deadline.cancel()  # the job stops at its next write
+
     def close(self) -> None:
         self._runner.close()
+
+
+#: What `Runner.astream` gives: ``("head", ...)``, ``("chunk", bytes)``, ``("done", result)``.
+Event: TypeAlias = tuple[str, object]
+#: Chunks a thread-mode stream holds before its job waits for the reader.
+STREAM_QUEUE = 4
+
+
+class Sink(ABC):
+    """Where a streaming job writes its answer: a head first, then chunks of bytes."""
+
+    @abstractmethod
+    def head(self, value: object) -> None:
+        """What the answer is (its kind and media type), before any chunk."""
+
+    @abstractmethod
+    def chunk(self, data: bytes) -> None:
+        """The next bytes of the answer."""
+
+
+class QueueSink(Sink):
+    """A `Sink` into a bounded queue, read by the event loop (thread mode). A full queue
+    makes the job wait for its reader; that time is added to its deadline. A cancelled
+    deadline (the reader went away) stops the job at its next chunk."""
+
+    def __init__(self, events: queue.Queue[Event], deadline: Deadline) -> None:
+        self.events = events
+        self.deadline = deadline
+
+    def put(self, event: Event, *, always: bool = False) -> None:
+        started = time.monotonic()
+        while True:
+            if self.deadline.cancelled and not always:
+                raise timeout_error(self.deadline.seconds)
+            try:
+                self.events.put(event, timeout=0.1)
+                break
+            except queue.Full:
+                if always and self.deadline.cancelled:
+                    return  # nobody reads any more
+        self.deadline.extend(time.monotonic() - started)
+
+    def head(self, value: object) -> None:
+        self.put(("head", value))
+
+    def chunk(self, data: bytes) -> None:
+        self.put(("chunk", data))
+
+
+def _refused(future: Future[None], events: queue.Queue[Event]) -> None:
+    """A job the pool never started (busy, or shut down): its caller hears why."""
+    error = None if future.cancelled() else future.exception()
+    if error is not None:
+        with contextlib.suppress(queue.Full):  # the queue holds parts: it was started
+            events.put_nowait(("error", error))
+
+
+def _next_event(events: queue.Queue[Event], pending: Pending[None]) -> Event:
+    """The next event of a thread-mode stream, waiting at most until the job's deadline
+    (which moves while the job waits for its reader)."""
+    while True:
+        try:
+            return events.get(timeout=pending.deadline.remaining + 0.05)
+        except queue.Empty:
+            if pending.deadline.expired():
+                return ("error", pending.give_up())
 
 
 class WriteLock:
@@ -395,18 +514,31 @@ class WriteLock:
         #: on-disk store, so that readers reopen from files rather than replaying the log
         #: (measured: 0.75 s to reopen with 200k quads in the log, a few ms once flushed).
         self.after_write: Callable[[], object] | None = None
+        #: Called after each write with the quads it added (None: not known), e.g. to keep
+        #: the union default graph's view and the answers' validators current.
+        self.listeners: list[Callable[[Sequence[ox.Quad] | None], object]] = []
+        #: What the write under way added, when its writer knows (`added`).
+        self._added: Sequence[ox.Quad] | None = None
+
+    def added(self, quads: Sequence[ox.Quad]) -> None:
+        """Say what the write under way adds (inside the ``with`` block)."""
+        self._added = quads
 
     def __enter__(self) -> WriteLock:
         self._lock.acquire()
+        self._added = None
         return self
 
     def __exit__(self, *exc: object) -> None:
         try:
             if self.after_write is not None:
                 self.after_write()
+            for listener in self.listeners:
+                listener(self._added)
             if self.runner is not None:
                 self.runner.written()
         finally:
+            self._added = None
             self._lock.release()
 
 
@@ -419,6 +551,7 @@ def query_job(
     default_graphs: Sequence[GraphName] | None = None,
     named_graphs: Sequence[ox.NamedNode] | None = None,
     union: bool = False,
+    base_iri: str | None = None,
 ) -> Materialised:
     """Run a query and read all of its results within ``deadline`` and ``max_rows`` (a job
     for a `Runner`)."""
@@ -428,60 +561,9 @@ def query_job(
         default_graphs=default_graphs,
         named_graphs=named_graphs,
         union_default_graph=union,
+        base_iri=base_iri,
     )
     return materialise(result, deadline=deadline, max_rows=max_rows)
-
-
-@dataclass(frozen=True)
-class Written:
-    """A query's answer already written out where the query ran.
-
-    ``kind`` is ``solutions``, ``boolean`` or ``triples``; ``body`` is None when the caller
-    offered no format for that kind (the caller then answers 406).
-    """
-
-    kind: str
-    body: bytes | None
-
-
-def written_job(
-    store: Store,
-    deadline: Deadline,
-    sparql: str,
-    max_rows: int,
-    default_graphs: Sequence[GraphName] | None,
-    named_graphs: Sequence[ox.NamedNode] | None,
-    union: bool,
-    results_media_type: str | None,
-    rdf_media_type: str | None,
-    prefixes: Mapping[str, str],
-) -> Written:
-    """Run a query within the limits and write its answer (a job for a `Runner`).
-
-    Writing happens in the worker, so only bytes cross back to the service (pickling result
-    terms cost more than writing them), and each worker writes its own answers in parallel.
-    The formats come as media types (pyoxigraph formats do not pickle).
-
-    >>> from kringloop.graph.store import OxigraphStore
-    >>> store = OxigraphStore.memory()
-    >>> store.update("INSERT DATA { <http://e.org/a> <http://e.org/p> 1 }")
-    >>> written_job(store, Deadline(5), "SELECT ?o { ?s ?p ?o }", 10, None, None, False,
-    ...     "text/csv", None, {}).body
-    b'o\\r\\n1\\r\\n'
-    """
-    data = query_job(store, deadline, sparql, max_rows, None, default_graphs, named_graphs, union)
-    if isinstance(data, Triples):
-        if rdf_media_type is None:
-            return Written("triples", None)
-        rdf = ox.RdfFormat.from_media_type(rdf_media_type)
-        assert rdf is not None, rdf_media_type
-        return Written("triples", write_triples(Triples(data.triples, dict(prefixes)), rdf))
-    kind = "boolean" if isinstance(data, Boolean) else "solutions"
-    if results_media_type is None:
-        return Written(kind, None)
-    results = ox.QueryResultsFormat.from_media_type(results_media_type)
-    assert results is not None, results_media_type
-    return Written(kind, write_results(data, results))
 
 
 # Writing materialised results. Written here rather than by pyoxigraph because the rows have

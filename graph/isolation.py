@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 
 from kringloop.graph import worker as worker_process
 from kringloop.graph.errors import Busy, QueryError
-from kringloop.graph.execution import Headroom, Runner, busy_error, timeout_error
+from kringloop.graph.execution import Event, Headroom, Runner, busy_error, timeout_error
 from kringloop.graph.pool import PoolStatus, WorkerPool
 from kringloop.graph.worker import Worker
 
@@ -158,7 +158,7 @@ class ProcessRunner(Runner):
             raise busy_error(0, why="the service is shutting down")
         worker = self.pool.take()
         try:
-            worker.conn.send((job, args, self.timeout_s))
+            worker.conn.send((job, args, self.timeout_s, False))
             reply = self._reply(worker.conn)
         except (EOFError, OSError, BrokenPipeError):
             self._crashed(worker)
@@ -191,7 +191,7 @@ class ProcessRunner(Runner):
             raise busy_error(0, why="the service is shutting down")
         worker = await self.pool.atake()
         try:
-            worker.conn.send((job, args, self.timeout_s))
+            worker.conn.send((job, args, self.timeout_s, False))
             reply = await self._areply(worker.conn)
         except (EOFError, OSError, BrokenPipeError):
             await asyncio.to_thread(self._crashed, worker)
@@ -209,6 +209,42 @@ class ProcessRunner(Runner):
             raise timeout_error(self.timeout_s)
         result: T = self._settle(worker, reply)
         return result
+
+    async def astream(self, job: Callable[..., object], *args: Any) -> AsyncGenerator[Event, None]:
+        """`Runner.astream` in a worker process: its parts arrive down the pipe as the job
+        writes them. No part within the time limit (a query that blocks in the engine) kills
+        the worker; so does closing the stream before the end (the client went away)."""
+        if self._closed:
+            raise busy_error(0, why="the service is shutting down")
+        worker = await self.pool.atake()
+        settled = False
+        try:
+            worker.conn.send((job, args, self.timeout_s, True))
+            reply = await self._areply(worker.conn)
+            while True:
+                if reply is None:  # nothing within the limit: the engine blocks, stop it
+                    settled = True
+                    await asyncio.to_thread(self._killed, worker)
+                    raise timeout_error(self.timeout_s)
+                if len(reply) == 2:  # a part: ("head", ...) or ("chunk", bytes)
+                    yield reply
+                    reply = await _receive(worker.conn, self.timeout_s)
+                    continue
+                settled = True
+                yield ("done", self._settle(worker, reply))
+                return
+        except (EOFError, OSError, BrokenPipeError):
+            settled = True
+            await asyncio.to_thread(self._crashed, worker)
+            raise self._crash_error(worker) from None
+        finally:
+            if not settled:  # closed early or cancelled: stop the job with its worker
+                threading.Thread(
+                    target=self.pool.discard,
+                    args=(worker,),
+                    kwargs={"why": "stopped: its reader went away"},
+                    daemon=True,
+                ).start()
 
     async def _areply(self, conn: Connection) -> Any:
         """`_reply` without blocking the event loop."""

@@ -297,6 +297,16 @@ def batches(quads: Iterable[ox.Quad], size: int) -> Iterator[Batch]:
             yield graph, pending
 
 
+def with_base(sparql: str, base_iri: str | None) -> str:
+    """``sparql`` with ``base_iri`` as its base (the server would resolve relative IRIs
+    against its own URL otherwise); on the first line, so that line numbers stay.
+
+    >>> with_base("SELECT * { <a> ?p ?o }", "http://h/sparql")
+    'BASE <http://h/sparql> SELECT * { <a> ?p ?o }'
+    """
+    return f"BASE <{base_iri}> {sparql}" if base_iri else sparql
+
+
 class SparqlStore(Store):
     """A `Store` on a SPARQL 1.1 server (see the module documentation for what it promises)."""
 
@@ -326,11 +336,13 @@ class SparqlStore(Store):
         default_graphs: Sequence[GraphName] | None = None,
         named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
         union_default_graph: bool = False,
+        base_iri: str | None = None,
     ) -> QueryResult:
-        text = bind_values(sparql, bindings) if bindings else sparql
+        text = with_base(bind_values(sparql, bindings) if bindings else sparql, base_iri)
         form = sparql_text.query_form(text) or "SELECT"
         data = [("query", text)]
-        if not sparql_text.has_dataset_clause(text):
+        given = default_graphs is not None or named_graphs is not None
+        if given or not sparql_text.has_dataset_clause(text):  # a given dataset wins over FROM
             if self._virtuoso and default_graphs is None and named_graphs is None:
                 data += self._virtuoso_dataset(text, union_default_graph)
             else:
@@ -551,10 +563,17 @@ class SparqlStore(Store):
 
     # Writing
 
-    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+    def update(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        base_iri: str | None = None,
+    ) -> None:
         self._check_writable()
         if bindings:
             raise QueryError("updates do not take bindings here", hint="use a VALUES block")
+        sparql = with_base(sparql, base_iri)
         data = [("update", sparql)]
         if self._virtuoso:
             data = [

@@ -68,6 +68,7 @@ class Remote:
     written: str  # the target as written in the text
     line: int
     column: int
+    silent: bool = False
 
 
 @lru_cache(maxsize=256)
@@ -174,7 +175,7 @@ def has_using_or_with(update: str) -> bool:
     return any(token.keyword in ("USING", "WITH") for _, token, _ in _keywords(update))
 
 
-def remote_targets(sparql: str) -> list[Remote]:
+def remote_targets(sparql: str, *, base_iri: str | None = None) -> list[Remote]:
     """Every ``SERVICE`` and ``LOAD`` in a query or update, with the IRI it would contact.
 
     The target is None for ``SERVICE ?var`` (decided at run time) or an unknown prefix.
@@ -185,6 +186,7 @@ def remote_targets(sparql: str) -> list[Remote]:
     [('LOAD', 'http://e.org/data.ttl', 2), ('SERVICE', None, 2)]
     """
     prologue = _Prologue()
+    prologue.base = base_iri
     toks = tokens(sparql)
     found = []
     index = 0
@@ -196,7 +198,8 @@ def remote_targets(sparql: str) -> list[Remote]:
         token = toks[index]
         if token.keyword in ("SERVICE", "LOAD"):
             at = index + 1
-            if at < len(toks) and toks[at].keyword == "SILENT":
+            silent = at < len(toks) and toks[at].keyword == "SILENT"
+            if silent:
                 at += 1
             target = toks[at] if at < len(toks) else None
             line, column = _position(sparql, token.start)
@@ -207,6 +210,7 @@ def remote_targets(sparql: str) -> list[Remote]:
                     written=target.text if target is not None else "",
                     line=line,
                     column=column,
+                    silent=silent,
                 )
             )
         index += 1
@@ -231,7 +235,7 @@ def allowed(iri: str, allowlist: Sequence[str]) -> bool:
     return False
 
 
-def _group_end(toks: Sequence[Token], index: int) -> int:
+def group_end(toks: Sequence[Token], index: int) -> int:
     """The index of the ``}`` closing the group opened at ``toks[index]``."""
     depth = 0
     for at in range(index, len(toks)):
@@ -273,7 +277,7 @@ def add_using(update: str, default_graphs: Sequence[str], named_graphs: Sequence
         elif depth == 0 and token.keyword == "WHERE":
             before = toks[index - 1].keyword if index else None
             if before == "DELETE" and index + 1 < len(toks):
-                end = _group_end(toks, index + 1)
+                end = group_end(toks, index + 1)
                 pattern = update[toks[index + 1].start : toks[end].end]
                 out.append(update[cursor : token.start])
                 out.append(f"{pattern} {clauses} WHERE {pattern}")

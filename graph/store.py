@@ -17,7 +17,13 @@ from typing import IO, TypeAlias
 import pyoxigraph as ox
 
 from kringloop.graph.binding import Binding, Term, bind_values
-from kringloop.graph.errors import ConfigError, Position, QueryError, QuerySyntaxError
+from kringloop.graph.errors import (
+    ConfigError,
+    Position,
+    QueryError,
+    QuerySyntaxError,
+    StoreInUse,
+)
 
 GraphName: TypeAlias = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 #: Graph results (CONSTRUCT/DESCRIBE) are pyoxigraph's QueryTriples from the embedded store and a
@@ -107,12 +113,20 @@ class Store(ABC):
         default_graphs: Sequence[GraphName] | None = None,
         named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
         union_default_graph: bool = False,
+        base_iri: str | None = None,
     ) -> QueryResult:
-        """Run a SPARQL query; ``bindings`` fix variables to RDF terms (never pasted as text)."""
+        """Run a SPARQL query; ``bindings`` fix variables to RDF terms (never pasted as text);
+        relative IRIs resolve against ``base_iri`` (the request's URL, over HTTP)."""
 
     @abstractmethod
-    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
-        """Run a SPARQL update as one transaction."""
+    def update(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        base_iri: str | None = None,
+    ) -> None:
+        """Run a SPARQL update as one transaction (relative IRIs against ``base_iri``)."""
 
     @abstractmethod
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
@@ -252,7 +266,7 @@ class OxigraphStore(Store):
                 inner = ox.Store(str(path))
         except OSError as err:
             if "lock" in str(err).lower():
-                raise ConfigError(
+                raise StoreInUse(
                     f"the store at {path} is open for writing in another process",
                     hint="stop that process (e.g. `kringloop serve`) or use a read-only command",
                 ) from err
@@ -272,6 +286,7 @@ class OxigraphStore(Store):
         default_graphs: Sequence[GraphName] | None = None,
         named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
         union_default_graph: bool = False,
+        base_iri: str | None = None,
     ) -> QueryResult:
         try:
             return self._store.query(
@@ -279,19 +294,26 @@ class OxigraphStore(Store):
                 default_graph=list(default_graphs) if default_graphs is not None else None,
                 named_graphs=list(named_graphs) if named_graphs is not None else None,
                 use_default_graph_as_union=union_default_graph,
+                base_iri=base_iri,
             )
         except SyntaxError as err:
             raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
         except (OSError, RuntimeError) as err:
             raise QueryError(f"query failed: {err}") from err
 
-    def update(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> None:
+    def update(
+        self,
+        sparql: str,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+        base_iri: str | None = None,
+    ) -> None:
         self._check_writable()
         try:
             if bindings:
                 raise QueryError("updates do not take bindings here", hint="use a VALUES block")
             try:
-                self._store.update(sparql)
+                self._store.update(sparql, base_iri=base_iri)
             except SyntaxError as err:
                 raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
             except (OSError, RuntimeError) as err:

@@ -90,12 +90,13 @@ class Operation:
 class _Reader:
     """Reads operations off the token list, one at a time."""
 
-    def __init__(self, update: str) -> None:
+    def __init__(self, update: str, base_iri: str | None = None) -> None:
         self.update = update
         self.toks = tokens(update)
         self.at = 0
-        self.prologue: list[str] = []
+        self.prologue: list[str] = [f"BASE <{base_iri}>"] if base_iri else []
         self.names = _Prologue()
+        self.names.base = base_iri
 
     def peek(self, ahead: int = 0) -> Token | None:
         index = self.at + ahead
@@ -295,17 +296,18 @@ def _operation(reader: _Reader) -> Operation:
     return _modify(reader, word, first.start, prologue, with_ref)
 
 
-def operations(update: str) -> list[Operation]:
+def operations(update: str, *, base_iri: str | None = None) -> list[Operation]:
     """The operations of ``update``, in order; `QuerySyntaxError` for text that is not an
     update (the engine's own message is better for details, so callers that can let the
-    engine parse first).
+    engine parse first). Relative IRIs resolve against ``base_iri`` (then the update's own
+    ``BASE``), and each operation's prologue starts with it.
 
     >>> [(op.kind, op.source and (op.source.iri or op.source.kind), op.target and op.target.iri)
     ...  for op in operations(
     ...     "COPY SILENT DEFAULT TO <http://e.org/b> ; DROP GRAPH <http://e.org/a>")]
     [('COPY', 'DEFAULT', 'http://e.org/b'), ('DROP', None, 'http://e.org/a')]
     """
-    reader = _Reader(update)
+    reader = _Reader(update, base_iri)
     found: list[Operation] = []
     while reader.peek() is not None:
         token = reader.peek()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, SH, XSD
 
 from kringloop.graph.binding import values_block
 from kringloop.graph.errors import ValidationFailure, Violation
@@ -123,6 +123,16 @@ class ShapesValidator:
         return graph
 
     @cached_property
+    def decimal_paths(self) -> frozenset[URIRef]:
+        """The properties whose shapes expect ``xsd:decimal`` values."""
+        return frozenset(
+            path
+            for shape in self.shapes_graph.subjects(SH.datatype, XSD.decimal)
+            for path in self.shapes_graph.objects(shape, SH.path)
+            if isinstance(path, URIRef)
+        )
+
+    @cached_property
     def ontology_graph(self) -> Graph:
         graph = Graph()
         for path in self._ontology_files:
@@ -141,7 +151,7 @@ class ShapesValidator:
         if not data or not self._shape_files:
             return Report([])
         # Blank nodes become IRIs (skolemised) so that they can be focus nodes too.
-        graph = to_rdflib(data).skolemize()
+        graph = as_decimals(to_rdflib(data).skolemize(), self.decimal_paths)
         skip = {URIRef(node.value) for node in context_only}
         nodes = sorted(
             {s for s in graph.subjects() if isinstance(s, URIRef) and s not in skip}, key=str
@@ -177,6 +187,50 @@ class ShapesValidator:
         report = self.check(quads)
         if not report.conforms:
             raise ValidationFailure(report.errors)
+
+
+#: xsd:integer and the types derived from it: their values are xsd:decimal values.
+INTEGER_TYPES = frozenset(
+    XSD[name]
+    for name in (
+        "integer",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
+
+
+def as_decimals(graph: Graph, paths: frozenset[URIRef]) -> Graph:
+    """``graph`` with integers given where a shape expects ``xsd:decimal`` read as the
+    decimals they are (XSD derives ``xsd:integer`` from ``xsd:decimal``; SHACL's
+    ``sh:datatype`` compares the datatype IRI, so ``120`` would fail where ``120.0`` passes).
+    Only the check sees them so; the data is stored as it was written.
+
+    >>> from rdflib import Namespace
+    >>> e = Namespace("http://e.org/")
+    >>> g = Graph(); _ = g.add((e.a, e.qty, Literal(120)))
+    >>> [o.datatype.rsplit("#")[1] for o in as_decimals(g, frozenset({e.qty})).objects()]
+    ['decimal']
+    """
+    changed = [
+        (s, p, o)
+        for s, p, o in graph.triples((None, None, None))
+        if p in paths and isinstance(o, Literal) and o.datatype in INTEGER_TYPES
+    ]
+    for s, p, o in changed:
+        graph.remove((s, p, o))
+        graph.add((s, p, Literal(str(o), datatype=XSD.decimal)))
+    return graph
 
 
 def for_store(store: Store) -> ShapesValidator:

@@ -19,7 +19,7 @@ anything is written:
 - ``ADD``, ``COPY``, ``MOVE``: the triples of the graphs they name;
 - ``LOAD`` (only of allow-listed documents): the document is fetched and parsed here, and the
   operation is replaced by the ``INSERT DATA`` of what was fetched, so what is checked is what
-  is written.
+  is written; ``LOAD SILENT`` of a document not on the allow list loads nothing.
 
 An operation that reads the store after an earlier operation of the same update changed a
 graph it reads cannot be worked out without running the update; such an update is refused
@@ -33,6 +33,7 @@ when the update really runs than in its trial: the check sees values of the same
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -50,10 +51,12 @@ from kringloop.graph.errors import (
     ValidationFailure,
 )
 from kringloop.graph.execution import Runner, Solutions, query_job
-from kringloop.graph.sparql_text import remote_targets
+from kringloop.graph.sparql_text import allowed, remote_targets
 from kringloop.graph.store import GraphName, Store, _quad_text, syntax_position
 from kringloop.graph.update_plan import DEFAULT, GraphRef, Operation, operations
 from kringloop.graph.validate import ShapesValidator
+
+log = logging.getLogger("kringloop.writes")
 
 #: Runs the ``SELECT *`` trial of a ``WHERE`` part (where queries run, within the limits).
 Trial = Callable[[str], Solutions]
@@ -129,12 +132,12 @@ def _scratch(update: str | None) -> list[ox.Quad]:
     return list(scratch)
 
 
-def _syntax_check(update: str) -> None:
+def syntax_check(update: str, base_iri: str | None = None) -> None:
     """The engine's own syntax errors (with positions) before any trial: the update is run on
     an empty scratch store, where only its syntax can fail for good (an operation on a graph
     that does not exist there fails too, and says nothing about the real store)."""
     try:
-        ox.Store().update(update)
+        ox.Store().update(update, base_iri=base_iri)
     except SyntaxError as err:
         raise QuerySyntaxError(str(err), position=syntax_position(str(err))) from err
     except (OSError, RuntimeError):
@@ -241,14 +244,20 @@ class _Pending:
 
 
 def prepare_update(
-    store: Store, update: str, *, trial: Trial, fetch: Fetch | None = None, changes: bool = True
+    store: Store,
+    update: str,
+    *,
+    trial: Trial,
+    fetch: Fetch | None = None,
+    changes: bool = True,
+    base_iri: str | None = None,
 ) -> PlannedUpdate:
     """Work out what ``update`` adds and removes, operation by operation, without writing.
 
     ``trial`` runs each ``WHERE`` part (it is what bounds an update's time and size: a
     runaway ``WHERE`` raises there). ``fetch`` reads allow-listed ``LOAD`` documents. Without
     ``changes``, only the trials and the fetches are done (for a service that does not check
-    shapes).
+    shapes). Relative IRIs resolve against ``base_iri`` (run the planned text with it too).
 
     >>> from kringloop.graph.store import OxigraphStore
     >>> from kringloop.graph.execution import Deadline, query_job
@@ -263,12 +272,12 @@ def prepare_update(
     >>> [str(q.predicate) for q in planned.change.removed]
     ['<http://e.org/p>']
     """
-    if not remote_targets(update):
-        _syntax_check(update)
+    if not remote_targets(update, base_iri=base_iri):
+        syntax_check(update, base_iri)
     pending = _Pending()
     pieces: list[str] = []
     cursor = 0
-    for index, op in enumerate(operations(update)):
+    for index, op in enumerate(operations(update, base_iri=base_iri)):
         if changes and pending.conflicts(op):
             raise RefusedError(
                 f"operation {index + 1} of the update ({op.kind}) reads data that an earlier "
@@ -317,13 +326,16 @@ def prepare_update(
     return PlannedUpdate(text="".join(pieces), change=change)
 
 
-def trial_in(runner: Runner) -> Trial:
+def trial_in(runner: Runner, *, max_solutions: int | None = None) -> Trial:
     """The `Trial` of the service: a ``WHERE`` part runs where queries run, within the time
-    and row limits, and an update that goes over either is refused before it writes."""
+    limit and at most ``max_solutions`` solutions (default: the runner's ``max_rows``), and an
+    update that goes over either is refused before it writes. The limit is the update's own:
+    query results stream without one."""
+    limit = max_solutions if max_solutions is not None else runner.max_rows
 
     def trial(query: str) -> Solutions:
         try:
-            result = runner.call(query_job, query, runner.max_rows)
+            result = runner.call(query_job, query, limit)
         except QueryTimeout as err:
             raise QueryTimeout(
                 f"the update's WHERE part did not finish within {runner.timeout_s:g} s in a "
@@ -332,9 +344,10 @@ def trial_in(runner: Runner) -> Trial:
             ) from err
         except LimitExceeded as err:
             raise LimitExceeded(
-                f"the update's WHERE part has more than {runner.max_rows} solutions, the "
+                f"the update's WHERE part has more than {limit} solutions, the "
                 "service's limit; nothing was changed",
-                hint="run it in smaller steps (narrow the WHERE part)",
+                hint="run it in smaller steps (narrow the WHERE part), or ask the operator to "
+                "raise KRINGLOOP_MAX_UPDATE_SOLUTIONS",
             ) from err
         if not isinstance(result, Solutions):
             raise QueryError("the WHERE part of the update did not give solutions")
@@ -343,16 +356,27 @@ def trial_in(runner: Runner) -> Trial:
     return trial
 
 
-def fetcher(*, max_bytes: int, timeout_s: float) -> Fetch:
+def fetcher(*, max_bytes: int, timeout_s: float, allowlist: Sequence[str] = ()) -> Fetch:
     """The `Fetch` of the service: an allow-listed ``LOAD`` document is fetched and parsed
     here (`kringloop.graph.load.fetch_rdf`); with ``SILENT`` a document that cannot be read
-    loads nothing, as the standard says."""
+    loads nothing, as the standard says, and so does a document the allow list does not name
+    (it is not fetched; the log says so). Without ``SILENT`` such a ``LOAD`` never gets here:
+    it is refused before the update is planned."""
     from kringloop.graph.load import fetch_rdf
 
     def fetch(op: Operation) -> list[ox.Quad]:
         assert op.source is not None
         if op.source.iri is None:
             raise QuerySyntaxError(f"LOAD {op.source.written} uses an undeclared prefix")
+        if not allowed(op.source.iri, allowlist):
+            if not op.silent:
+                raise RefusedError(
+                    f"LOAD <{op.source.iri}> is refused: this service does not allow loading "
+                    "from the web from that address",
+                    hint="the operator can allow it with KRINGLOOP_SERVICE_ALLOWLIST",
+                )
+            log.info("LOAD SILENT <%s> loads nothing: not on the allow list", op.source.iri)
+            return []
         graph = _graph_name(op.target) if op.target is not None else ox.DefaultGraph()
         assert not isinstance(graph, ox.BlankNode)
         try:
@@ -408,6 +432,20 @@ def pointing(store: Store, subjects: Sequence[ox.NamedNode]) -> list[ox.Quad]:
     return links + types
 
 
+def canonical(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """``quads`` with their literals as the store keeps them (pyoxigraph canonicalises
+    numbers, derived integer types and language tags on insert), each quad once.
+
+    >>> dec = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+    >>> e = ox.NamedNode("http://e.org/a")
+    >>> [q.object.value for q in canonical([ox.Quad(e, e, ox.Literal("50.90", datatype=dec))])]
+    ['50.9']
+    """
+    scratch = ox.Store()
+    scratch.extend(quads)
+    return list(scratch)
+
+
 def check_write(
     store: Store,
     validator: ShapesValidator,
@@ -423,8 +461,10 @@ def check_write(
     ``unchecked`` graphs (vocabulary, derived results) are neither checked nor used.
     """
     skip: set[GraphName] = set(unchecked)
-    new = [q for q in added if q.graph_name not in skip]
-    gone = {q for q in removed if q.graph_name not in skip}
+    # The store keeps literals in canonical form ("50.90" as 50.9): so are the write's, or a
+    # value sent again would look like a second one.
+    new = canonical(q for q in added if q.graph_name not in skip)
+    gone = set(canonical(q for q in removed if q.graph_name not in skip))
     if not new and not gone:
         return
     subjects = sorted(

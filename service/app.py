@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from kringloop import __version__
 from kringloop.graph import OxigraphStore, Store, open_store
 from kringloop.graph.bundle import initialise
 from kringloop.graph.execution import Runner, ThreadRunner, WriteLock
+from kringloop.graph.union import UnionTracker
 from kringloop.graph.validate import for_store
 from kringloop.queries.catalog import load_catalog
 from kringloop.service import (
@@ -30,8 +31,26 @@ from kringloop.service import (
     routes_viz,
     sparql,
 )
+from kringloop.service.caching import Conditional, Freshness, HeadAsGet
+from kringloop.service.cors import Cors, Origins
 from kringloop.service.deps import get_store
 from kringloop.service.settings import Settings
+
+
+def ready_line(settings: Settings, store: Store) -> str:
+    """The line that says the service is up: where the store is, its size, the URL to open.
+
+    >>> from kringloop.graph import OxigraphStore
+    >>> ready_line(Settings(store="memory", port=8123), OxigraphStore.memory())
+    'kringloop 0.1.0: store memory (oxigraph, 0 triples); open http://127.0.0.1:8123/'
+    """
+    size = len(store.raw) if isinstance(store, OxigraphStore) else store.count()
+    host = settings.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
+    return (
+        f"kringloop {__version__}: store {store.location} ({store.kind}, {size:,} triples); "
+        f"open http://{shown}:{settings.port}/"
+    )
 
 
 def make_runner(settings: Settings, store: Store) -> Runner:
@@ -47,7 +66,7 @@ def make_runner(settings: Settings, store: Store) -> Runner:
         return ProcessRunner(
             Path(store.location),
             timeout_s=settings.query_timeout_s,
-            max_rows=settings.max_result_rows,
+            max_rows=settings.max_update_solutions,
             workers=settings.query_workers,
             queue_wait_s=settings.queue_wait_s,
             headroom=settings.headroom(),
@@ -55,10 +74,15 @@ def make_runner(settings: Settings, store: Store) -> Runner:
     return ThreadRunner(
         store,
         timeout_s=settings.query_timeout_s,
-        max_rows=settings.max_result_rows,
+        max_rows=settings.max_update_solutions,
         workers=settings.query_workers,
         headroom=settings.headroom(),
     )
+
+
+def union_of(app: FastAPI) -> UnionTracker:
+    tracker: UnionTracker = app.state.union
+    return tracker
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -79,6 +103,11 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.write_lock.after_write = store.raw.flush
         app.state.runner = runner = make_runner(settings, store)
         app.state.write_lock.runner = runner
+        app.state.union = union = UnionTracker(store)
+        union.refresh()
+        freshness: Freshness = app.state.freshness
+        freshness.enabled = isinstance(store, OxigraphStore)  # others may write elsewhere
+        app.state.write_lock.listeners[:] = [union.written, lambda _: freshness.written()]
         size_of(store)
         try:
             yield
@@ -106,23 +135,34 @@ def create_app(settings: Settings) -> FastAPI:
         max_concurrent_requests=settings.max_concurrent_requests,
     )
     size_of = metrics.install(app)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Accept"],
-            expose_headers=["Location", "Content-Type"],
-        )
+    # Outermost last: CORS sees every answer (errors too), HEAD is GET to everything inside,
+    # a 304 short-cuts the rest, gzip compresses what streams out.
+    app.state.freshness = Freshness()
+    app.state.union = UnionTracker(OxigraphStore.memory())  # until the store is open
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
+    app.add_middleware(Conditional, freshness=app.state.freshness)
+    app.add_middleware(HeadAsGet)
+    origins = Origins(
+        read=settings.cors_read_origins,
+        write=[*settings.cors_write_origins, *settings.cors_origins],
+    )
+    app.add_middleware(Cors, origins=origins)
 
     @app.get("/healthz", tags=["operations"])
     def healthz(store: Annotated[Store, Depends(get_store)]) -> dict[str, object]:
         """Answers once the store is open and readable."""
+        view = union_of(app).view
         return {
             "status": "ok",
             "store": store.kind,
             "empty": store.is_empty(),
             "version": __version__,
+            "union_default_graph": {
+                "on": settings.union_default_graph,
+                "each_triple_once": view.exact,
+                "shared_triples": view.shared,
+                "left_out": [g.value for g in view.left_out],
+            },
         }
 
     # Routers: every part of the service is included here.

@@ -10,19 +10,61 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from kringloop import __version__
 from kringloop.graph import Store, open_store
 from kringloop.graph.errors import KringloopError, ValidationFailure
 from kringloop.service.settings import Settings
 
+
+class GlobalOptionsAnywhere(TyperGroup):
+    """The group of commands, taking the global options after the command too.
+
+    ``kringloop load a.ttl --store-path x`` means the same as ``kringloop --store-path x load
+    a.ttl``: the options are moved in front of the command before the arguments are parsed.
+
+    >>> GlobalOptionsAnywhere.hoisted(["load", "a.ttl", "--store-path", "x"])
+    ['--store-path', 'x', 'load', 'a.ttl']
+    >>> GlobalOptionsAnywhere.hoisted(["query", "--store-path=x", "--", "--store-path"])
+    ['--store-path=x', 'query', '--', '--store-path']
+    """
+
+    GLOBAL = ("--store-path",)
+
+    @classmethod
+    def hoisted(cls, args: list[str]) -> list[str]:
+        front: list[str] = []
+        rest: list[str] = []
+        index = 0
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                rest += args[index:]
+                break
+            if arg in cls.GLOBAL and index + 1 < len(args):
+                front += args[index : index + 2]
+                index += 2
+                continue
+            if arg.split("=", 1)[0] in cls.GLOBAL and "=" in arg:
+                front.append(arg)
+            else:
+                rest.append(arg)
+            index += 1
+        return front + rest
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click
+        return super().parse_args(ctx, self.hoisted(list(args)))
+
+
 app = typer.Typer(
+    cls=GlobalOptionsAnywhere,
     name="kringloop",
     help="A knowledge graph for circular procurement: store, query, serve.",
     no_args_is_help=True,
@@ -64,12 +106,17 @@ def run(action: Callable[[], T]) -> T:
     """Run a core call, turning kringloop errors into a message and the documented exit code."""
     try:
         return action()
-    except ValidationFailure as failure:
-        report_violations(failure)
-        raise typer.Exit(failure.exit_code) from failure
     except KringloopError as error:
+        fail(error)
+
+
+def fail(error: KringloopError) -> NoReturn:
+    """Report ``error`` and exit with its documented code."""
+    if isinstance(error, ValidationFailure):
+        report_violations(error)
+    else:
         err.print(f"[red]error:[/red] {error}", highlight=False, markup=True, soft_wrap=True)
-        raise typer.Exit(error.exit_code) from error
+    raise typer.Exit(error.exit_code) from error
 
 
 def report_violations(failure: ValidationFailure) -> None:
@@ -80,12 +127,15 @@ def report_violations(failure: ValidationFailure) -> None:
     err.print(table)
 
 
+def open_configured(*, read_only: bool = False) -> Store:
+    """The configured store (kringloop errors are raised, not turned into exit codes)."""
+    s = State.settings
+    return open_store(s.store, s.store_path, read_only=read_only, sparql=s.sparql_config())
+
+
 @contextmanager
 def opened(*, read_only: bool = False) -> Iterator[Store]:
-    s = State.settings
-    store = run(
-        lambda: open_store(s.store, s.store_path, read_only=read_only, sparql=s.sparql_config())
-    )
+    store = run(lambda: open_configured(read_only=read_only))
     try:
         yield store
     finally:

@@ -156,9 +156,8 @@ async def store_get(
 async def store_head(
     request: Request, store: StoreDep, default: Default = None, graph: Graph = None
 ) -> Response:
-    """Like GET, without the body."""
-    _, fmt = await run_in_threadpool(_negotiate, request, store)
-    return Response(headers={"Content-Type": fmt.media_type, "Vary": "Accept"})
+    """Like GET, without the body (the service answers HEAD as GET for every path)."""
+    return await store_get(request, store, default, graph)
 
 
 def _parse(request: Request, body: bytes, target: GraphName | None) -> list[ox.Quad]:
@@ -251,6 +250,7 @@ async def store_put(
             if validator is not None:
                 check_write(store, validator, added=quads, replaced=[target])
             store.replace_graph(target, quads)
+            lock.added(quads)
         return created
 
     created = await run_in_threadpool(write)
@@ -292,6 +292,7 @@ async def store_post(
             elif created:
                 assert target is not None
                 store.replace_graph(target, [])
+            lock.added(quads)
         return created
 
     created = await run_in_threadpool(write)
@@ -336,6 +337,6 @@ async def store_delete(
     return Response(status_code=204)
 
 
-@router.api_route("/store", methods=["PATCH", "OPTIONS"], include_in_schema=False)
+@router.api_route("/store", methods=["PATCH"], include_in_schema=False)
 def store_other(request: Request) -> Response:
     raise MethodNotAllowed(request.method, ALLOW)

@@ -93,6 +93,30 @@ def validates(operation: dict[str, Any]) -> bool:
     return bool(body) and can_fail(body.get("schema", {}))
 
 
+def head_of(get: dict[str, Any]) -> dict[str, Any]:
+    """The ``HEAD`` operation of a ``GET`` one (every ``GET`` is answered to ``HEAD`` too):
+    the same parameters and statuses, no body.
+
+    >>> head = head_of({"operationId": "x", "summary": "S", "responses": {"200": {"content": {}}}})
+    >>> head["operationId"], head["responses"]
+    ('x-head', {'200': {'description': 'as for GET, without the body'}})
+    """
+    head: dict[str, Any] = {
+        "operationId": f"{get.get('operationId', 'get')}-head",
+        "summary": f"{get.get('summary', '')} (headers only)".strip(),
+    }
+    if "parameters" in get:
+        head["parameters"] = get["parameters"]
+    head["responses"] = {}
+    for code, answer in get.get("responses", {}).items():
+        response: dict[str, Any] = {"description": "as for GET, without the body"}
+        if answer.get("content"):  # the Content-Type it says, with no body
+            response["content"] = {media: {} for media in answer["content"]}
+        head["responses"][code] = response
+    head["tags"] = list(get.get("tags", []))
+    return head
+
+
 def complete(schema: dict[str, Any]) -> dict[str, Any]:
     """Complete the OpenAPI document FastAPI built (see the module docstring)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -101,6 +125,9 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
     error = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(error.pop("$defs", {}))
     components["Error"] = error
+    for operations in schema.get("paths", {}).values():
+        if "get" in operations and "head" not in operations:
+            operations["head"] = head_of(operations["get"])
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})

@@ -6,8 +6,18 @@ A query comes by GET (``?query=``), by POST form-encoded (``query=`` in the body
 (``update=``) or ``application/sparql-update``. The dataset comes from ``default-graph-uri`` /
 ``named-graph-uri`` (queries) or ``using-graph-uri`` / ``using-named-graph-uri`` (updates).
 
-Queries see the store's real default graph unless ``union=true`` is given (or the service is
-configured with ``union_default_graph``): then the default graph is the union of all graphs.
+The dataset of a query, first rule that applies:
+
+1. the request names graphs (``default-graph-uri`` / ``named-graph-uri``): exactly those, also
+   over a ``FROM`` in the query (SPARQL 1.1 Protocol, 2.1.4); naming only named graphs leaves
+   the default graph empty;
+2. the query names graphs (``FROM`` / ``FROM NAMED``): those;
+3. ``union=true`` (or Oxigraph's ``union-default-graph``), or else the service's
+   ``union_default_graph`` setting (on by default): the default graph is the union of all
+   graphs, each triple once (`kringloop.graph.union`); ``union=false``: the store's real
+   default graph.
+
+Relative IRIs in queries and updates resolve against the request's URL (its base IRI).
 """
 
 from __future__ import annotations
@@ -20,6 +30,8 @@ import pyoxigraph as ox
 
 from kringloop.graph import guards, sparql_text
 from kringloop.graph.errors import RefusedError
+from kringloop.graph.streaming import Dataset
+from kringloop.graph.union import ENGINE_UNION, UnionView
 from kringloop.service.errors import RequestError, UnsupportedMediaType
 from kringloop.service.negotiation import media_type
 
@@ -108,6 +120,17 @@ def _flag(params: Params, name: str) -> bool | None:
     raise RequestError(f"{name}={value!r} is not a yes/no value", hint=f"use {name}=true")
 
 
+def _union(params: Params) -> bool | None:
+    """``union`` or Oxigraph's ``union-default-graph`` (which may come without a value)."""
+    ours, oxigraph = _flag(params, "union"), _flag(params, "union-default-graph")
+    if ours is not None and oxigraph is not None and ours != oxigraph:
+        raise RequestError(
+            "union and union-default-graph say different things",
+            hint="give one of them",
+        )
+    return ours if ours is not None else oxigraph
+
+
 def _query(params: Params, text: str) -> QueryRequest:
     if not text.strip():
         raise RequestError("the query is empty", hint="send a SPARQL query in 'query'")
@@ -116,14 +139,14 @@ def _query(params: Params, text: str) -> QueryRequest:
         query=text,
         default_graphs=tuple(params.all("default-graph-uri")),
         named_graphs=tuple(params.all("named-graph-uri")),
-        union=_flag(params, "union"),
+        union=_union(params),
         formats=tuple(formats),
     )
 
 
 def _update(params: Params, text: str) -> UpdateRequest:
-    if not text.strip():
-        raise RequestError("the update is empty", hint="send a SPARQL update in 'update'")
+    # An empty update (or one of only a prologue or comments) is allowed by the grammar and
+    # does nothing; clients send one to test the endpoint.
     return UpdateRequest(
         update=text,
         using_graphs=tuple(params.all("using-graph-uri")),
@@ -195,8 +218,11 @@ def iri(value: str, what: str) -> ox.NamedNode:
         ) from err
 
 
-def check_remote(sparql: str, allowlist: Sequence[str]) -> None:
-    """Refuse ``SERVICE`` and ``LOAD`` unless their target is on the allow list.
+def check_remote(
+    sparql: str, allowlist: Sequence[str], *, base_iri: str | None = None
+) -> list[sparql_text.Remote]:
+    """Refuse ``SERVICE`` and ``LOAD`` unless their target is on the allow list; the
+    ``LOAD SILENT`` operations of targets not on it are returned (they load nothing).
 
     pyoxigraph would really contact the target, so this runs before execution.
 
@@ -204,8 +230,11 @@ def check_remote(sparql: str, allowlist: Sequence[str]) -> None:
     Traceback (most recent call last):
     ...
     kringloop.graph.errors.RefusedError: line 1, column 12: SERVICE <http://e.org/sparql> ...
+    >>> [r.target for r in check_remote("LOAD SILENT <http://e.org/a.ttl>", [])]
+    ['http://e.org/a.ttl']
     """
-    for remote in sparql_text.remote_targets(sparql):
+    skipped = []
+    for remote in sparql_text.remote_targets(sparql, base_iri=base_iri):
         where = f"line {remote.line}, column {remote.column}"
         if remote.target is None:
             raise RefusedError(
@@ -214,12 +243,17 @@ def check_remote(sparql: str, allowlist: Sequence[str]) -> None:
                 hint="write the endpoint IRI itself",
             )
         if not sparql_text.allowed(remote.target, allowlist):
+            if remote.keyword == "LOAD" and remote.silent:
+                skipped.append(remote)
+                continue
             what = "federated queries" if remote.keyword == "SERVICE" else "loading from the web"
             raise RefusedError(
                 f"{where}: {remote.keyword} <{remote.target}> is refused: this service does "
                 f"not allow {what} to that address",
-                hint="the operator can allow it with KRINGLOOP_SERVICE_ALLOWLIST",
+                hint="the operator can allow it with KRINGLOOP_SERVICE_ALLOWLIST "
+                "(LOAD SILENT of an address not on it loads nothing)",
             )
+    return skipped
 
 
 @dataclass(frozen=True)
@@ -228,61 +262,77 @@ class QueryPlan:
 
     query: str
     form: str | None
-    default_graphs: list[ox.NamedNode | ox.DefaultGraph] | None = None
-    named_graphs: list[ox.NamedNode] | None = None
-    union: bool = False
+    dataset: Dataset = field(default_factory=Dataset)
     prefixes: dict[str, str] = field(default_factory=dict)
+    #: Whether the default graph is the union of all graphs (for the answer's headers).
+    union: bool = False
+
+
+def union_dataset(view: UnionView, named: tuple[ox.NamedNode, ...] | None = None) -> Dataset:
+    """The dataset whose default graph is the union of all graphs, each triple once."""
+    if view.default_graphs is None:
+        return Dataset(union=True, named_graphs=named)
+    return Dataset(default_graphs=view.default_graphs, named_graphs=named)
 
 
 def plan_query(
-    request: QueryRequest, *, union_by_default: bool, allowlist: Sequence[str]
+    request: QueryRequest,
+    *,
+    union_by_default: bool,
+    allowlist: Sequence[str],
+    view: UnionView = ENGINE_UNION,
+    base_iri: str | None = None,
 ) -> QueryPlan:
-    """Check a query request and decide its dataset.
+    """Check a query request and decide its dataset (the rules in the module's docstring).
 
-    >>> plan_query(QueryRequest("SELECT * FROM <http://e.org/g> { ?s ?p ?o }",
-    ...     default_graphs=("http://e.org/h",)), union_by_default=False, allowlist=[])
-    Traceback (most recent call last):
-    ...
-    kringloop.service.errors.RequestError: the query names its dataset (FROM / FROM NAMED) ...
+    >>> plan = plan_query(QueryRequest("SELECT * FROM <http://e.org/g> { ?s ?p ?o }",
+    ...     default_graphs=("http://e.org/h",)), union_by_default=True, allowlist=[])
+    >>> [g.value for g in plan.dataset.default_graphs], plan.dataset.named_graphs
+    (['http://e.org/h'], ())
     """
     own_dataset = sparql_text.has_dataset_clause(request.query)
-    given = bool(request.default_graphs or request.named_graphs)
-    if own_dataset and given:
-        raise RequestError(
-            "the query names its dataset (FROM / FROM NAMED) and the request names one too "
-            "(default-graph-uri / named-graph-uri)",
-            hint="name the graphs in one place only",
-        )
-    if request.union and (own_dataset or request.default_graphs):
+    if request.union and request.default_graphs:
         raise RequestError(
             "union=true makes the default graph the union of all graphs; the request also "
-            "names the default graph (FROM or default-graph-uri)",
-            hint="drop union=true, or drop the explicit default graph",
+            "names the default graph (default-graph-uri)",
+            hint="drop union=true, or drop the default-graph-uri; name the graphs in one place "
+            "only",
+        )
+    if request.union and own_dataset and not request.named_graphs:
+        raise RequestError(
+            "union=true makes the default graph the union of all graphs; the query also "
+            "names its dataset (FROM / FROM NAMED)",
+            hint="drop union=true, or drop FROM; name the graphs in one place only",
         )
     guards.check_sparql(request.query)
-    check_remote(request.query, allowlist)
-    defaults: list[ox.NamedNode | ox.DefaultGraph] | None = None
-    named: list[ox.NamedNode] | None = None
-    if request.default_graphs:
-        defaults = [iri(g, "default-graph-uri") for g in request.default_graphs]
-    if request.named_graphs:
-        named = [iri(g, "named-graph-uri") for g in request.named_graphs]
-    if given:  # the protocol's dataset holds only the graphs it names (SPARQL 1.1, 13.2)
-        defaults = defaults or []
-        named = named or []
-    union = request.union if request.union is not None else union_by_default
-    union = union and not own_dataset and defaults is None
+    check_remote(request.query, allowlist, base_iri=base_iri)
+    union = False
+    if request.default_graphs or request.named_graphs:  # the request's dataset wins
+        named = tuple(iri(g, "named-graph-uri") for g in request.named_graphs)
+        if request.default_graphs:
+            defaults = tuple(iri(g, "default-graph-uri") for g in request.default_graphs)
+            dataset = Dataset(default_graphs=defaults, named_graphs=named)
+        elif request.union:
+            dataset, union = union_dataset(view, named), True
+        else:  # only named graphs: the default graph is empty (SPARQL 1.1 Query, 13.2)
+            dataset = Dataset(default_graphs=(), named_graphs=named)
+    elif own_dataset:
+        dataset = Dataset()
+    else:
+        union = request.union if request.union is not None else union_by_default
+        dataset = union_dataset(view) if union else Dataset()
     return QueryPlan(
         query=request.query,
         form=sparql_text.query_form(request.query),
-        default_graphs=defaults,
-        named_graphs=named,
-        union=union,
+        dataset=dataset,
         prefixes=sparql_text.prefixes(request.query),
+        union=union,
     )
 
 
-def plan_update(request: UpdateRequest, *, allowlist: Sequence[str]) -> str:
+def plan_update(
+    request: UpdateRequest, *, allowlist: Sequence[str], base_iri: str | None = None
+) -> str:
     """Check an update request; the update text to run (with the protocol's USING clauses).
 
     >>> plan_update(UpdateRequest("WITH <http://e.org/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
@@ -299,7 +349,7 @@ def plan_update(request: UpdateRequest, *, allowlist: Sequence[str]) -> str:
             hint="name the graphs in one place only",
         )
     guards.check_sparql(request.update)
-    check_remote(request.update, allowlist)
+    check_remote(request.update, allowlist, base_iri=base_iri)
     if not given:
         return request.update
     graphs = [iri(g, "using-graph-uri").value for g in request.using_graphs]

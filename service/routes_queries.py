@@ -18,17 +18,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from kringloop.graph.execution import (
-    Materialised,
-    Runner,
-    Triples,
-    query_job,
-    write_results,
-    write_triples,
-)
+from kringloop.graph.execution import Runner
+from kringloop.graph.sparql_text import prefixes
+from kringloop.graph.streaming import AnswerFormat, ReadQuery
 from kringloop.queries.catalog import RESERVED_NAMES, Catalog, NamedQuery
 from kringloop.queries.params import TYPES
-from kringloop.service.deps import run_read
+from kringloop.service.answers import not_acceptable, stream_answer
 from kringloop.service.errors import RequestError, UnsupportedMediaType, json_body_error
 from kringloop.service.negotiation import (
     GRAPHS,
@@ -38,7 +33,9 @@ from kringloop.service.negotiation import (
     negotiate,
     sent,
 )
+from kringloop.service.protocol import union_dataset
 from kringloop.service.routes_ui import languages_of, render
+from kringloop.service.settings import Settings
 
 _SCHEMAS: dict[str, dict[str, str]] = {
     "iri": {"type": "string", "format": "iri"},
@@ -203,37 +200,51 @@ async def read_values(request: Request) -> tuple[dict[str, object], list[str]]:
     return values, formats
 
 
-def answer(result: Materialised, accept: str | None, formats: list[str]) -> Response:
-    """A materialised result as the negotiated HTTP response."""
-    if isinstance(result, Triples):
-        chosen = choose(GRAPHS, accept, formats)
+def answer_format(
+    query: NamedQuery, accept: str | None, formats: list[str], *, max_rows: int | None
+) -> AnswerFormat:
+    """The format of a named query's answer (406 before it runs when none fits)."""
+    chosen = choose(GRAPHS if query.form == "construct" else SOLUTIONS, accept, formats)
+    if query.form == "construct":
         assert chosen.rdf is not None
-        body = write_triples(result, chosen.rdf)
-    else:
-        chosen = choose(SOLUTIONS, accept, formats)
-        assert chosen.results is not None
-        body = write_results(result, chosen.results)
-    media = chosen.media_type
-    if media.startswith("text/"):
-        media += "; charset=utf-8"
-    return Response(body, media_type=media, headers={"Vary": "Accept"})
+        return AnswerFormat(None, chosen.rdf.media_type, prefixes(query.sparql), max_rows)
+    assert chosen.results is not None
+    return AnswerFormat(chosen.results.media_type, None, max_rows=max_rows)
 
 
-async def execute(request: Request, query: NamedQuery, values: dict[str, object]) -> Materialised:
-    """Bind ``values`` and run ``query`` on the app's store, within the service's limits."""
+def with_language(query: NamedQuery, values: dict[str, object], request: Request) -> None:
+    """A query's ``lang`` parameter, when the request does not give it: the request's
+    language (Accept-Language, of those kringloop has labels in), else the query's default."""
+    if "lang" in values or not any(p.name == "lang" for p in query.parameters):
+        return
+    if request.headers.get("accept-language"):
+        values["lang"] = languages_of(request, None)[0]
+
+
+async def execute(
+    request: Request, query: NamedQuery, values: dict[str, object], formats: list[str]
+) -> Response:
+    """Bind ``values`` and run ``query`` on the app's store, within the service's limits,
+    over the union of all graphs (each triple once); the answer streams."""
+    with_language(query, values, request)
     bindings = query.bindings(values)  # bad values fail here, before any work is queued
-    runner: Runner = request.app.state.runner  # the workers /sparql uses too
-    result: Materialised = await run_read(
-        runner, query_job, query.sparql, runner.max_rows, bindings, None, None, True
+    settings: Settings = request.app.state.settings
+    answer = answer_format(
+        query,
+        request.headers.get("accept"),
+        formats,
+        max_rows=settings.max_result_rows,
     )
-    return result
+    runner: Runner = request.app.state.runner  # the workers /sparql uses too
+    dataset = union_dataset(request.app.state.union.view)
+    read = ReadQuery(query.sparql, bindings=bindings, dataset=dataset)
+    return await stream_answer(runner, read, answer, unacceptable=not_acceptable)
 
 
 def _endpoint(query: NamedQuery) -> Callable[[Request], Awaitable[Response]]:
     async def run_named_query(request: Request) -> Response:
         values, formats = await read_values(request)
-        result = await execute(request, query, values)
-        return answer(result, request.headers.get("accept"), formats)
+        return await execute(request, query, values, formats)
 
     run_named_query.__doc__ = query.description or query.summary
     return run_named_query
@@ -265,7 +276,8 @@ def router(catalog: Catalog) -> APIRouter:
     for query in catalog:
         description = (query.description + "\n\n" if query.description else "") + (
             f"Source: `queries/{query.name}.rq`. Parameters are bound as RDF terms; "
-            "the default graph is the union of all graphs."
+            "the default graph is the union of all graphs (each triple once); names and "
+            "labels come in the language of `lang`, else of Accept-Language."
         )
         for method, operation_id in (("GET", query.name), ("POST", f"{query.name}-post")):
             routes.add_api_route(

@@ -77,8 +77,18 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(
         30.0, gt=0, description="queries running longer are stopped with 504"
     )
-    max_result_rows: int = Field(
-        100_000, ge=1, description="queries with more results (rows or triples) fail with 400"
+    max_result_rows: int | None = Field(
+        None,
+        ge=1,
+        description="a cap on query results (rows or triples): more fail with 400, and answers "
+        "are then read completely before they are sent; unset (the default): answers stream "
+        "from the worker to the client, of any size",
+    )
+    max_update_solutions: int = Field(
+        100_000,
+        ge=1,
+        description="an update whose WHERE part has more solutions is refused with 400 (it is "
+        "tried, and checked against the shapes, before it runs)",
     )
     query_workers: int = Field(
         3,
@@ -130,19 +140,32 @@ class Settings(BaseSettings):
         description="larger request bodies to every other route (/match, /queries/...): 413",
     )
     union_default_graph: bool = Field(
-        False,
-        description="let SPARQL queries see the union of all graphs as their default graph "
-        "(per request: union=true); otherwise the default graph is the store's real one",
+        True,
+        description="reads (/sparql, /query, named queries, kringloop query) see the union of "
+        "all graphs as their default graph, each triple once; false (strict): the store's real "
+        "default graph, as in the SPARQL standard (per request: union=false or true)",
     )
     service_allowlist: list[str] = Field(
         default_factory=list,
         description="endpoints SERVICE and LOAD may contact: exact IRIs, or prefixes ending in "
         "/ or # (JSON list in the environment); empty: federation and LOAD are refused",
     )
+    cors_read_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="origins whose pages may read from the service (queries by GET and POST, "
+        'Graph Store GET, pages): JSON list, ["*"] (the default) for any; [] turns CORS off',
+    )
+    cors_write_origins: list[str] = Field(
+        default_factory=list,
+        description="origins whose pages may also write (updates, Graph Store PUT/POST/DELETE, "
+        'anything sent with the token): JSON list, e.g. ["https://editor.example"]; empty: none',
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
-        description='origins allowed to call the API from a browser (JSON list, e.g. ["*"]); '
-        "empty: CORS off",
+        description="earlier name of cors_write_origins (origins that may read and write)",
+    )
+    gzip_min_bytes: int = Field(
+        1024, ge=0, description="answers at least this large are gzipped for clients that ask"
     )
 
     def headroom(self) -> Headroom:

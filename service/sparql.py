@@ -1,8 +1,9 @@
 """The SPARQL endpoint: SPARQL 1.1 Protocol queries and updates, and the service description.
 
 ``/sparql`` takes queries (GET, POST) and updates (POST); ``/query`` only queries and
-``/update`` only updates, like Fuseki's dataset endpoints. ``GET /sparql`` without a query
-answers with the SPARQL 1.1 Service Description. Parsing and checks live in
+``/update`` only updates, like Fuseki's dataset endpoints. ``GET`` on each of them without a
+query answers with the SPARQL 1.1 Service Description of that endpoint (what it takes).
+Answers stream from the query's worker (`kringloop.service.answers`). Parsing and checks live in
 `kringloop.service.protocol`, formats in `kringloop.service.negotiation`, limits in
 `kringloop.graph.execution`; errors become HTTP answers in `kringloop.service.errors`.
 """
@@ -19,18 +20,15 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from kringloop.graph import Store
-from kringloop.graph.execution import (
-    Runner,
-    Triples,
-    Written,
-    write_triples,
-    written_job,
-)
+from kringloop.graph.execution import Runner, Triples, write_triples
+from kringloop.graph.streaming import AnswerFormat, ReadQuery
+from kringloop.graph.update_plan import operations
 from kringloop.graph.validate import ShapesValidator
-from kringloop.graph.writes import check_write, fetcher, prepare_update, trial_in
+from kringloop.graph.writes import check_write, fetcher, prepare_update, syntax_check, trial_in
 from kringloop.service import negotiation, protocol
+from kringloop.service.answers import not_acceptable, stream_answer
 from kringloop.service.auth import bearer, check_writer
-from kringloop.service.deps import get_settings, get_store, get_validator, run_read
+from kringloop.service.deps import get_settings, get_store, get_validator
 from kringloop.service.errors import (
     MethodNotAllowed,
     NotAcceptable,
@@ -62,8 +60,16 @@ NamedGraphs = Annotated[
 Union = Annotated[
     str | None,
     Query(
-        description="true: the default graph is the union of all graphs (without it, the "
-        "store's real default graph, unless the service is configured otherwise)"
+        description="true: the default graph is the union of all graphs, each triple once; "
+        "false: the store's real default graph (strict). Without it, the service's setting "
+        "(union by default)"
+    ),
+]
+OxigraphUnion = Annotated[
+    str | None,
+    Query(
+        alias="union-default-graph",
+        description="Oxigraph's name for union=true (given without a value, it means true)",
     ),
 ]
 FormatParam = Annotated[
@@ -170,18 +176,26 @@ def _offered(table: dict[str, Format], accept: str | None, formats: list[str]) -
         return None
 
 
+def base_of(request: Request) -> str:
+    """The request's URL without its query string: the base IRI of its query or update."""
+    return str(request.url.replace(query=None, fragment=None))
+
+
 async def answer_query(
     request: Request, req: protocol.QueryRequest, store: Store, settings: Settings
 ) -> Response:
-    """Run a query request within the limits and answer in the negotiated format.
+    """Run a query request within the limits and stream the answer in the negotiated format.
 
-    The worker that runs the query also writes the answer (`written_job`); a query whose
-    form is known up front is refused with 406 before it runs when no format fits.
+    The worker that runs the query also writes the answer (`kringloop.graph.streaming`); a
+    query whose form is known up front is refused with 406 before it runs when no format fits.
     """
+    base = base_of(request)
     plan = protocol.plan_query(
         req,
         union_by_default=settings.union_default_graph,
         allowlist=settings.service_allowlist,
+        view=request.app.state.union.view,
+        base_iri=base,
     )
     accept = request.headers.get("accept")
     formats = list(req.formats)
@@ -190,31 +204,32 @@ async def answer_query(
         negotiation.choose(table, accept, formats)  # 406 before running, not after
     results = _offered(SOLUTIONS, accept, formats) if table is not GRAPHS else None
     graphs = _offered(GRAPHS, accept, formats) if table is not SOLUTIONS else None
-    runner: Runner = request.app.state.runner
+    answer = AnswerFormat(
+        results=results.results.media_type if results is not None and results.results else None,
+        rdf=graphs.rdf.media_type if graphs is not None and graphs.rdf else None,
+        prefixes=plan.prefixes,
+        max_rows=settings.max_result_rows,
+    )
+
+    def unacceptable(kind: str) -> Exception:
+        try:  # the error the client would get had the form been known up front
+            negotiation.choose(GRAPHS if kind == "triples" else SOLUTIONS, accept, formats)
+        except NotAcceptable as error:
+            return error
+        return not_acceptable(kind)
+
+    query = ReadQuery(plan.query, dataset=plan.dataset, base_iri=base)
     started = time.perf_counter()
     try:
-        answer: Written = await run_read(
-            runner,
-            written_job,
-            plan.query,
-            runner.max_rows,
-            plan.default_graphs,
-            plan.named_graphs,
-            plan.union,
-            results.results.media_type if results is not None and results.results else None,
-            graphs.rdf.media_type if graphs is not None and graphs.rdf else None,
-            plan.prefixes,
+        response = await stream_answer(
+            request.app.state.runner, query, answer, unacceptable=unacceptable
         )
     finally:
         metrics = metrics_of(request)
         if metrics is not None:
             kind = (plan.form or "unknown").lower()
             metrics.observe_query(kind, time.perf_counter() - started)
-    chosen = graphs if answer.kind == "triples" else results
-    if answer.body is None or chosen is None:  # a form the text did not reveal, not accepted
-        negotiation.choose(GRAPHS if answer.kind == "triples" else SOLUTIONS, accept, formats)
-        raise NotAcceptable(f"no accepted format can carry a {answer.kind} answer")
-    return Response(answer.body, media_type=chosen.media_type, headers={"Vary": "Accept"})
+    return response
 
 
 def apply_update(
@@ -224,20 +239,28 @@ def apply_update(
     runner: Runner,
     validator: ShapesValidator | None,
     settings: Settings,
-) -> None:
+    base_iri: str | None = None,
+) -> list[ox.Quad] | None:
     """Work out what the update adds and removes (its ``WHERE`` parts tried where queries
     run, within the limits), check that against the shapes, then run it as one transaction;
-    nothing changes when any step fails (`kringloop.graph.writes.prepare_update`)."""
+    nothing changes when any step fails (`kringloop.graph.writes.prepare_update`). Returns
+    the quads it added, when they were worked out (None otherwise)."""
     planned = prepare_update(
         store,
         update,
-        trial=trial_in(runner),
-        fetch=fetcher(max_bytes=settings.max_body_bytes, timeout_s=settings.query_timeout_s),
+        trial=trial_in(runner, max_solutions=settings.max_update_solutions),
+        fetch=fetcher(
+            max_bytes=settings.max_body_bytes,
+            timeout_s=settings.query_timeout_s,
+            allowlist=settings.service_allowlist,
+        ),
         changes=validator is not None,
+        base_iri=base_iri,
     )
     if validator is not None:
         check_write(store, validator, added=planned.change.added, removed=planned.change.removed)
-    store.update(planned.text)
+    store.update(planned.text, base_iri=base_iri)
+    return planned.change.added if validator is not None else None
 
 
 async def answer_update(
@@ -250,14 +273,22 @@ async def answer_update(
     """Run an update request. Its ``WHERE`` parts are first tried as queries within the time
     limit (where queries run, so a runaway one is stopped); the update itself then runs in
     the writer without a limit: it cannot be stopped half-way, and one answered as timed out
-    would still commit later."""
-    text = protocol.plan_update(req, allowlist=settings.service_allowlist)
+    would still commit later. An update without operations does nothing (204)."""
+    base = base_of(request)
+    text = protocol.plan_update(req, allowlist=settings.service_allowlist, base_iri=base)
+    if not operations(text, base_iri=base):
+        syntax_check(text, base)  # a prologue alone must still parse
+        return Response(status_code=204)
     lock = request.app.state.write_lock
     runner: Runner = request.app.state.runner
 
     def job() -> None:
         with lock:
-            apply_update(store, text, runner=runner, validator=validator, settings=settings)
+            added = apply_update(
+                store, text, runner=runner, validator=validator, settings=settings, base_iri=base
+            )
+            if added is not None:
+                lock.added(added)
 
     started = time.perf_counter()
     try:
@@ -292,15 +323,18 @@ def service_description(
     *,
     graphs: list[ox.NamedNode | ox.BlankNode],
     union_by_default: bool,
-    writable: bool,
-    federation: bool,
+    queries: bool = True,
+    updates: bool = False,
+    federation: bool = False,
 ) -> list[ox.Triple]:
-    """The SPARQL 1.1 Service Description of the endpoint (sd: vocabulary).
+    """The SPARQL 1.1 Service Description of one endpoint (sd: vocabulary): the languages it
+    takes (``queries``, ``updates``), its features and formats, and the dataset it serves.
 
-    >>> triples = service_description("http://h/sparql", graphs=[], union_by_default=False,
-    ...                               writable=False, federation=False)
-    >>> ox.NamedNode(SD + "SPARQL11Query") in {t.object for t in triples}
-    True
+    >>> triples = service_description("http://h/update", graphs=[], union_by_default=True,
+    ...                               queries=False, updates=True)
+    >>> languages = {t.object for t in triples if t.predicate.value.endswith("supportedLanguage")}
+    >>> sorted(n.value.rsplit("#", 1)[1] for n in languages)
+    ['SPARQL11Update']
     """
 
     def sd(name: str) -> ox.NamedNode:
@@ -312,21 +346,22 @@ def service_description(
     triples = [
         ox.Triple(service, RDF_TYPE, sd("Service")),
         ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
-        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
         ox.Triple(service, sd("feature"), sd("EmptyGraphs")),
         ox.Triple(service, sd("defaultDataset"), dataset),
         ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
         ox.Triple(dataset, sd("defaultGraph"), default),
         ox.Triple(default, RDF_TYPE, sd("Graph")),
     ]
-    if writable:
+    if queries:
+        triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")))
+        if union_by_default:
+            triples.append(ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")))
+        if federation:
+            triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+        for name in RESULT_FORMATS:
+            triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS + name)))
+    if updates:
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
-    if union_by_default:
-        triples.append(ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")))
-    if federation:
-        triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
-    for name in RESULT_FORMATS:
-        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS + name)))
     for index, graph in enumerate(graphs):
         node = ox.BlankNode(f"namedGraph{index}")
         triples += [
@@ -337,15 +372,19 @@ def service_description(
     return triples
 
 
-async def describe_service(request: Request, store: Store, settings: Settings) -> Response:
-    """The service description, as Turtle unless another RDF format is asked for."""
+async def describe_service(
+    request: Request, store: Store, settings: Settings, *, queries: bool, updates: bool
+) -> Response:
+    """The service description of the endpoint asked, as Turtle unless another RDF format is
+    asked for. ``updates`` only when the service takes updates (a write token, a writable
+    store)."""
     accept = request.headers.get("accept")
     formats = format_values(request)
     html_q, html_exact = negotiation.quality(negotiation.parse_accept(accept), "text/html")
     if not formats and html_exact == 2 and html_q > 0:
         accept = "text/turtle"  # a browser: Turtle as text, not RDF/XML for its application/xml
     fmt = negotiation.choose(GRAPHS, accept, formats)
-    endpoint = str(request.url.replace(query=None, fragment=None))
+    endpoint = base_of(request)
     writable = bool(settings.write_token or settings.write_token_sha256) and not store.read_only
 
     def build() -> bytes:
@@ -353,7 +392,8 @@ async def describe_service(request: Request, store: Store, settings: Settings) -
             endpoint,
             graphs=store.graphs(),
             union_by_default=settings.union_default_graph,
-            writable=writable,
+            queries=queries,
+            updates=updates and writable,
             federation=bool(settings.service_allowlist),
         )
         prefixes = {"sd": SD, "formats": FORMATS}
@@ -383,13 +423,14 @@ async def sparql_get(
     default_graph_uri: DefaultGraphs = None,
     named_graph_uri: NamedGraphs = None,
     union: Union = None,
+    union_default_graph: OxigraphUnion = None,
     fmt: FormatParam = None,
 ) -> Response:
     """A SPARQL query in the URL (``?query=``). Without a query: the SPARQL 1.1 Service
     Description (Turtle, or JSON-LD etc. as negotiated)."""
     req = protocol.read_get(request.url.query)
     if req is None:
-        return await describe_service(request, store, settings)
+        return await describe_service(request, store, settings, queries=True, updates=True)
     return await answer_query(request, req, store, settings)
 
 
@@ -417,7 +458,11 @@ async def sparql_post(
     return await answer_query(request, op, store, settings)
 
 
-@router.get("/query", summary="SPARQL query (GET)", responses=_RESULTS_DOC)
+@router.get(
+    "/query",
+    summary="SPARQL query (GET), or the service description without a query",
+    responses=_RESULTS_DOC,
+)
 async def query_get(
     request: Request,
     store: StoreDep,
@@ -426,10 +471,15 @@ async def query_get(
     default_graph_uri: DefaultGraphs = None,
     named_graph_uri: NamedGraphs = None,
     union: Union = None,
+    union_default_graph: OxigraphUnion = None,
     fmt: FormatParam = None,
 ) -> Response:
-    """Like ``GET /sparql``: the query endpoint of the dataset (Fuseki's ``/query``)."""
-    return await sparql_get(request, store, settings)
+    """Like ``GET /sparql``, for queries only (Fuseki's ``/query``); its service description
+    says so."""
+    req = protocol.read_get(request.url.query)
+    if req is None:
+        return await describe_service(request, store, settings, queries=True, updates=False)
+    return await answer_query(request, req, store, settings)
 
 
 @router.post(
@@ -445,6 +495,27 @@ async def query_post(request: Request, store: StoreDep, settings: SettingsDep) -
     if isinstance(op, protocol.UpdateRequest):
         raise RequestError("/query answers queries only", hint="send updates to /update")
     return await answer_query(request, op, store, settings)
+
+
+@router.get(
+    "/update",
+    summary="The service description of the update endpoint",
+    responses={
+        200: {
+            "description": "the service description (SPARQL 1.1 Update)",
+            "content": {m: {} for m in negotiation.sent(GRAPHS)},
+        },
+        406: {"description": "no acceptable RDF format"},
+    },
+)
+async def update_get(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    """The SPARQL 1.1 Service Description of ``/update``: updates only (none when the service
+    is read-only). Updates themselves are POSTed."""
+    if protocol.Params.read(request.url.query).has("query"):
+        raise MethodNotAllowed(
+            "GET", ["POST"], hint="POST updates here; queries go to /sparql or /query"
+        )
+    return await describe_service(request, store, settings, queries=False, updates=True)
 
 
 @router.post(
@@ -471,17 +542,21 @@ async def update_post(
     return await answer_update(request, op, store, settings, validator)
 
 
-_OTHER_METHODS = ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+# HEAD (as GET) and OPTIONS are answered for every path by middleware (service/caching.py,
+# service/cors.py).
+_OTHER_METHODS = ["PUT", "DELETE", "PATCH"]
 
 
 @router.api_route("/sparql", methods=_OTHER_METHODS, include_in_schema=False)
 @router.api_route("/query", methods=_OTHER_METHODS, include_in_schema=False)
 def sparql_other(request: Request) -> Response:
-    raise MethodNotAllowed(request.method, ["GET", "POST"])
+    raise MethodNotAllowed(request.method, ["GET", "HEAD", "POST"])
 
 
-@router.api_route("/update", methods=["GET", *_OTHER_METHODS], include_in_schema=False)
+@router.api_route("/update", methods=_OTHER_METHODS, include_in_schema=False)
 def update_other(request: Request) -> Response:
     raise MethodNotAllowed(
-        request.method, ["POST"], hint="POST the update; queries go to /sparql or /query"
+        request.method,
+        ["GET", "HEAD", "POST"],
+        hint="POST the update; queries go to /sparql or /query",
     )

@@ -64,8 +64,20 @@ def test_query_from_file_and_union(store: Path, sample_ttl: Path, tmp_path: Path
     rq.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", encoding="utf-8")
     code, out, _ = kl(store, "query", "-f", str(rq), "--format", "csv", "--union")
     assert code == 0 and out.splitlines()[1] == "8"
-    code, out, _ = kl(store, "query", "-f", str(rq), "--format", "csv")
+    code, out, _ = kl(store, "query", "-f", str(rq), "--format", "csv")  # union by default
+    assert out.splitlines()[1] == "8"
+    code, out, _ = kl(store, "query", "-f", str(rq), "--format", "csv", "--strict")
     assert out.splitlines()[1] == "0"  # the real default graph is empty
+    ask = "ASK { ?s <http://www.w3.org/2000/01/rdf-schema#label> 'Example Collector Brugge' }"
+    assert kl(store, "query", ask)[1].strip() == "true"
+    # the same file (without blank nodes, which are new at each load) in two graphs: each
+    # triple still counts once
+    plain = tmp_path / "plain.ttl"
+    plain.write_text("<https://e.org/a> <https://e.org/p> 1, 2 .\n", encoding="utf-8")
+    for graph in ("https://e.org/one", "https://e.org/two"):
+        assert kl(store, "load", str(plain), "--graph", graph)[0] == 0
+    code, out, _ = kl(store, "query", "-f", str(rq), "--format", "csv")
+    assert out.splitlines()[1] == "10"
 
 
 def test_bad_file_exits_2_with_position_and_loads_nothing(
@@ -157,3 +169,10 @@ def test_load_refuses_data_that_does_not_conform(store: Path) -> None:
     assert code == 0
     code, out, _ = kl(store, "load", str(GOLDEN))
     assert code == 0, out
+
+
+def test_the_store_path_may_follow_the_command(store: Path, sample_ttl: Path) -> None:
+    result = runner.invoke(app, ["load", str(sample_ttl), "--store-path", str(store)])
+    assert result.exit_code == 0, result.stdout
+    result = runner.invoke(app, ["stats", f"--store-path={store}"])
+    assert result.exit_code == 0 and str(store) in result.stdout

@@ -181,10 +181,10 @@ BAD = [
     Bad("GET", "/no/such/route", 404, None, {}, "/no/such/route"),
     Bad("GET", "/queries/no-such-query", 404, None),
     Bad("DELETE", "/loops", 405, None),
-    Bad("OPTIONS", "/queries/market-scan", 405, None),
+    Bad("PATCH", "/queries/market-scan", 405, None),
     Bad("PUT", "/sparql", 405, None),
     Bad("PATCH", "/store", 405, None),
-    Bad("GET", "/update", 405, None),
+    Bad("DELETE", "/update", 405, None),
 ]
 
 

@@ -3,9 +3,10 @@ overload answers, body and result sizes, nesting bombs."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -186,7 +187,7 @@ def test_an_update_with_a_pathological_where_is_refused_unchanged(tmp_path: Path
         assert time.monotonic() - started < 3.0
         assert canonical_hash(store) == before
         # a WHERE that matches more solutions than the row limit is refused too
-        client.app.state.runner.max_rows = 100  # type: ignore[attr-defined]
+        client.app.state.settings.max_update_solutions = 100  # type: ignore[attr-defined]
         response = client.post(
             "/update",
             content="DELETE { ?a ?b ?c } WHERE { ?a ?b ?c }",
@@ -235,18 +236,19 @@ def test_too_many_requests_in_flight_get_503_at_once() -> None:
         gate = client.app.state.gate  # type: ignore[attr-defined]
         runner = client.app.state.runner  # type: ignore[attr-defined]
         entered, release = threading.Event(), threading.Event()
-        original = runner.call
+        original = runner.astream
 
-        def held(job: Any, *args: Any) -> Any:  # the first request holds the only slot
+        async def held(job: Any, *args: Any) -> AsyncIterator[Any]:  # holds the only slot
             entered.set()
-            release.wait(10)
-            return original(job, *args)
+            await asyncio.to_thread(release.wait, 10)
+            async for event in original(job, *args):
+                yield event
 
-        runner.call = held
+        runner.astream = held
         first = threading.Thread(target=lambda: ask(client, "ASK {}"))
         first.start()
         assert entered.wait(10)
-        runner.call = original
+        runner.astream = original
         assert gate.in_flight == 1
         response = ask(client, "ASK {}")
         assert response.status_code == 503 and response.headers["Retry-After"] == "1"

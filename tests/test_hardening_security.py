@@ -381,9 +381,11 @@ def attacks(port: int) -> list[tuple[str, str, dict[str, str], str | bytes, tupl
         ]:
             found.append(("POST", "/sparql", q, query, refused))
             found.append(("GET", "/sparql?query=" + quote(query), {}, "", refused))
+        # LOAD SILENT of an address not allowed succeeds, loading nothing (no fetch either)
+        found.append(("POST", "/update", u, f"load silent <{h}data.ttl> into graph <{G}>", (204,)))
+        found.append(("POST", "/update", u, f"BASE <{h}> LOAD SILENT <data.ttl>", (204,)))
         for update in [
             f"LOAD <{h}data.ttl>",
-            f"load silent <{h}data.ttl> into graph <{G}>",
             f"BASE <{h}> LOAD <data.ttl>",
             f"PREFIX t: <{h}> LOAD t:data.ttl",
             f"INSERT DATA {{ <{G}> <{G}> 1 }} ; LOAD <{h}data.ttl>",

@@ -21,12 +21,13 @@ from kringloop.graph.errors import Busy, QueryTimeout
 from kringloop.graph.execution import (
     Boolean,
     Deadline,
+    Event,
     Headroom,
     ThreadRunner,
     query_job,
-    written_job,
 )
 from kringloop.graph.isolation import ProcessRunner
+from kringloop.graph.streaming import AnswerFormat, Head, ReadQuery, stream_job
 from tests.hardening import whole
 
 E = "http://e.org/"
@@ -58,12 +59,18 @@ def test_more_callers_than_workers_all_get_their_own_answer(runner: ProcessRunne
 
 
 def test_the_answer_is_written_in_the_worker(runner: ProcessRunner) -> None:
-    query = "SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o"
-    args: tuple[object, ...] = (query, 10, None, None, False, "text/csv", None, {})
-    answer = asyncio.run(runner.acall(written_job, *args))
-    assert answer.kind == "solutions" and answer.body == b"o\r\n1\r\n2\r\n"
-    # the same job through the blocking call gives the same bytes
-    assert runner.call(written_job, *args) == answer
+    query = ReadQuery("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o")
+
+    async def main() -> list[Event]:
+        return [e async for e in runner.astream(stream_job, query, AnswerFormat("text/csv", None))]
+
+    events = asyncio.run(main())
+    assert events == [
+        ("head", Head("solutions", "text/csv")),
+        ("chunk", b"o\r\n1\r\n2\r\n"),
+        ("done", "solutions"),
+    ]
+    assert runner.status().idle == 2  # the worker went back once the answer was written
 
 
 def test_a_caller_that_gives_up_stops_its_job(runner: ProcessRunner) -> None:

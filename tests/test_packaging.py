@@ -90,3 +90,36 @@ def test_one_module_path() -> None:
 
     assert Path(kringloop.graph.store.__file__).parent.name == "graph"
     assert "kringloop" in Path(kringloop.graph.store.__file__).parts
+
+
+def test_every_imported_distribution_is_declared() -> None:
+    """Each third-party module the package imports comes from a declared dependency (the
+    runtime ones, not the dev extra), so `pip install kringloop` brings it."""
+    import ast
+    import importlib.metadata as metadata
+    import re
+
+    declared = set()
+    for requirement in metadata.requires("kringloop") or []:
+        if "extra ==" in requirement:
+            continue
+        name = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0]
+        declared.add(re.sub(r"[-_.]+", "-", name).lower())
+    providers = metadata.packages_distributions()
+    missing: dict[str, set[str]] = {}
+    for folder in ("graph", "queries", "service", "ontology", "data"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in sys.stdlib_module_names or top == "kringloop":
+                        continue
+                    dists = {re.sub(r"[-_.]+", "-", d).lower() for d in providers.get(top, [])}
+                    if not dists & declared:
+                        missing.setdefault(top, set()).add(path.relative_to(ROOT).as_posix())
+    assert not missing, f"imported but not declared in [project] dependencies: {missing}"

@@ -44,3 +44,43 @@ def test_serve_initialises_and_answers(tmp_path: Path) -> None:
         os.kill(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     assert (tmp_path / "store" / "CURRENT").exists()
+
+
+def test_serve_says_where_and_load_goes_through_it(tmp_path: Path, sample_ttl: Path) -> None:
+    port = free_port()
+    store = tmp_path / "store"
+    env = {**os.environ, "KRINGLOOP_WRITE_TOKEN": "load-token", "KRINGLOOP_DEMO_DATA": "false"}
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "kringloop.service.cli", "serve", "--port", str(port)]
+    with log.open("wb") as stream:
+        process = subprocess.Popen(
+            [*command, "--store-path", str(store)],  # the global option after the command
+            env=env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_for(f"{base}/healthz", process).status_code == 200
+        deadline = time.monotonic() + 10
+        while "open http" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        lines = log.read_text().strip().splitlines()
+        assert lines[-1].startswith(f"kringloop 0.1.0: store {store} (oxigraph, ")
+        assert lines[-1].endswith(f"triples); open http://127.0.0.1:{port}/")
+        load = [sys.executable, "-m", "kringloop.service.cli", "--store-path", str(store)]
+        load += ["load", str(sample_ttl), "--graph", "https://example.org/g"]
+        anonymous = {k: v for k, v in env.items() if k != "KRINGLOOP_WRITE_TOKEN"}
+        refused = subprocess.run(load, env=anonymous, capture_output=True, text=True)
+        assert refused.returncode == 2
+        assert "KRINGLOOP_WRITE_TOKEN" in refused.stderr and "curl -X POST" in refused.stderr
+        done = subprocess.run(load, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "8 triples  from 1 file(s) sent to the server" in done.stdout
+        ask = "ASK { GRAPH <https://example.org/g> { ?s ?p 'Example Collector Brugge' } }"
+        answer = httpx.get(f"{base}/sparql", params={"query": ask}, timeout=10).json()
+        assert answer["boolean"] is True
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    assert not (tmp_path / "store.server.json").exists()

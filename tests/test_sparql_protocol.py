@@ -48,11 +48,20 @@ MakeClient = Callable[..., TestClient]
 
 @pytest.fixture
 def make_client() -> Iterator[MakeClient]:
-    """Build apps (with settings overrides), started, holding the test data."""
+    """Build apps (with settings overrides), started, holding the test data.
+
+    The apps are strict (the default graph is the store's real one) unless a test asks for
+    the service's default, the union of all graphs: the protocol cases below are those of the
+    standard, as the W3C tests run them."""
     with ExitStack() as stack:
 
         def make(*, data: bool = True, **overrides: Any) -> TestClient:
-            settings = Settings(store="memory", demo_data=False, write_token=SecretStr(TOKEN))
+            settings = Settings(
+                store="memory",
+                demo_data=False,
+                write_token=SecretStr(TOKEN),
+                union_default_graph=False,
+            )
             settings = settings.model_copy(update=overrides)
             client = stack.enter_context(TestClient(create_app(settings)))
             if data:
@@ -298,19 +307,39 @@ def test_415_for_a_wrong_or_missing_content_type(
     assert "application/sparql-query" in response.json()["hint"]
 
 
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])
-@pytest.mark.parametrize(("path", "allow"), [("/sparql", "GET, POST"), ("/query", "GET, POST")])
-def test_405_with_allow(client: TestClient, method: str, path: str, allow: str) -> None:
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("path", ["/sparql", "/query", "/update"])
+def test_405_with_allow(client: TestClient, method: str, path: str) -> None:
     response = client.request(method, path)
     assert response.status_code == 405
-    assert response.headers["allow"] == allow
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-def test_405_on_update_endpoint(client: TestClient, method: str) -> None:
-    response = client.request(method, "/update")
-    assert response.status_code == 405
-    assert response.headers["allow"] == "POST"
+@pytest.mark.parametrize("path", ["/sparql", "/query", "/update", "/store", "/queries", "/"])
+def test_options_says_what_the_path_takes(client: TestClient, path: str) -> None:
+    response = client.options(path)
+    assert response.status_code == 204
+    methods = [m.strip() for m in response.headers["allow"].split(",")]
+    assert {"GET", "HEAD", "OPTIONS"} <= set(methods)
+
+
+def test_head_wherever_get_is_served(client: TestClient) -> None:
+    for path, params in [
+        ("/sparql", {"query": SELECT}),
+        ("/sparql", {}),
+        ("/query", {"query": ASK}),
+        ("/update", {}),
+        ("/", {}),
+        ("/store", {"default": ""}),
+        ("/queries", {}),
+    ]:
+        got = client.get(path, params=params)
+        head = client.head(path, params=params)
+        assert head.status_code == got.status_code == 200, (path, head.text)
+        assert head.content == b""
+        assert head.headers["content-type"] == got.headers["content-type"]
+        if "content-length" in got.headers:
+            assert head.headers["content-length"] == got.headers["content-length"]
 
 
 @pytest.mark.parametrize("how", HOW)
@@ -415,17 +444,40 @@ def test_from_in_the_query_works_alone(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "params"),
+    ("query", "params", "expected"),
     [
-        (PREFIX + "SELECT ?o FROM ex:g2 WHERE { ?s ex:p ?o }", {"default-graph-uri": G1}),
-        (PREFIX + "SELECT ?o FROM NAMED ex:g2 WHERE { ?s ex:p ?o }", {"named-graph-uri": G1}),
-        (PREFIX + "select ?o from ex:g2 where { ?s ex:p ?o }", {"named-graph-uri": G1}),
-        (PREFIX + "SELECT ?o FROM ex:g2 WHERE { ?s ex:p ?o }", {"union": "true"}),
-        (SELECT, {"default-graph-uri": G1, "union": "true"}),
+        (PREFIX + "SELECT ?o FROM ex:g2 WHERE { ?s ex:p ?o }", {"default-graph-uri": G1}, ["one"]),
+        (PREFIX + "select ?o from ex:g2 where { ?s ex:p ?o }", {"default-graph-uri": G1}, ["one"]),
+        # only named graphs in the request: its default graph is empty, FROM or not
+        (PREFIX + "SELECT ?o FROM ex:g2 WHERE { ?s ex:p ?o }", {"named-graph-uri": G1}, []),
+        (
+            PREFIX + "SELECT ?o FROM NAMED ex:g2 WHERE { GRAPH ?g { ?s ex:p ?o } }",
+            {"named-graph-uri": G1},
+            ["one"],
+        ),
     ],
 )
 @pytest.mark.parametrize("how", HOW)
-def test_400_when_the_dataset_is_named_twice(
+def test_the_request_dataset_wins_over_from(
+    client: TestClient, how: str, query: str, params: dict[str, str], expected: list[str]
+) -> None:
+    """W3C protocol test query_multiple_dataset: the protocol's dataset overrides FROM."""
+    response = send(client, how, query, params=params)
+    assert response.status_code == 200, response.text
+    assert values(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "params"),
+    [
+        (PREFIX + "SELECT ?o FROM ex:g2 WHERE { ?s ex:p ?o }", {"union": "true"}),
+        (SELECT, {"default-graph-uri": G1, "union": "true"}),
+        (SELECT, {"default-graph-uri": G1, "union-default-graph": ""}),
+        (SELECT, {"union": "true", "union-default-graph": "false"}),
+    ],
+)
+@pytest.mark.parametrize("how", HOW)
+def test_400_when_the_default_graph_is_named_twice(
     client: TestClient, how: str, query: str, params: dict[str, str]
 ) -> None:
     response = send(client, how, query, params=params)
@@ -531,8 +583,9 @@ def test_service_is_refused(make_client: MakeClient, query: str) -> None:
     "update",
     [
         "LOAD <http://127.0.0.1:9/data.ttl>",
-        "LOAD SILENT <http://127.0.0.1:9/data.ttl> INTO GRAPH <https://e.org/g>",
+        "LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <https://e.org/g>",
         "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "INSERT { ?s ?p ?o } WHERE { SERVICE SILENT <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
     ],
 )
 def test_load_and_service_in_updates_are_refused(client: TestClient, update: str) -> None:
@@ -774,19 +827,50 @@ def test_metrics(client: TestClient) -> None:
     assert float(quads.split()[1]) > 0
 
 
-def test_cors_is_off_by_default_and_configurable(make_client: MakeClient) -> None:
+def test_cors_reads_from_any_origin_and_writes_from_listed_ones(make_client: MakeClient) -> None:
+    client = make_client(cors_write_origins=["https://editor.example"])
+    reader, editor = {"Origin": "https://yasgui.example"}, {"Origin": "https://editor.example"}
+    read = client.get("/sparql", params={"query": ASK}, headers=reader)
+    assert read.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in read.headers["access-control-expose-headers"]
+    posted = client.post("/sparql", data={"query": ASK}, headers=reader)
+    assert posted.headers["access-control-allow-origin"] == "*"
+
+    def preflight(origin: dict[str, str], method: str, headers: str) -> Response:
+        response: Response = client.request(
+            "OPTIONS",
+            "/sparql",
+            headers={
+                **origin,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": headers,
+            },
+        )
+        return response
+
+    query = preflight(reader, "POST", "content-type")  # application/sparql-query
+    assert query.status_code == 204
+    assert query.headers["access-control-allow-origin"] == "*"
+    assert "POST" in query.headers["access-control-allow-methods"]
+    write = preflight(reader, "POST", "authorization, content-type")
+    assert write.status_code == 403
+    assert "KRINGLOOP_CORS_WRITE_ORIGINS" in write.json()["hint"]
+    allowed = preflight(editor, "POST", "authorization, content-type")
+    assert allowed.status_code == 204
+    assert allowed.headers["access-control-allow-origin"] == "https://editor.example"
+    assert "authorization" in allowed.headers["access-control-allow-headers"]
+    update = client.post("/update", data={"update": INSERT}, headers={**editor, **AUTH})
+    assert update.status_code == 204
+    assert update.headers["access-control-allow-origin"] == "https://editor.example"
+    elsewhere = client.post("/update", data={"update": INSERT}, headers={**reader, **AUTH})
+    assert "access-control-allow-origin" not in elsewhere.headers
+
+
+def test_cors_can_be_turned_off(make_client: MakeClient) -> None:
+    client = make_client(cors_read_origins=[])
     origin = {"Origin": "https://yasgui.example"}
-    off = make_client().get("/sparql", params={"query": ASK}, headers=origin)
-    assert "access-control-allow-origin" not in off.headers
-    on = make_client(cors_origins=["https://yasgui.example"])
-    allowed = on.get("/sparql", params={"query": ASK}, headers=origin).headers
-    assert allowed["access-control-allow-origin"] == "https://yasgui.example"
-    request = {
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type",
-    }
-    preflight = on.options("/sparql", headers={**origin, **request})
-    assert preflight.status_code == 200
+    response = client.get("/sparql", params={"query": ASK}, headers=origin)
+    assert "access-control-allow-origin" not in response.headers
 
 
 def test_openapi_documents_the_endpoints(client: TestClient) -> None:
@@ -799,3 +883,186 @@ def test_openapi_documents_the_endpoints(client: TestClient) -> None:
     assert {"get", "put", "post", "delete", "head"} <= set(spec["paths"]["/store"])
     assert client.get("/docs").status_code == 200
     assert json.dumps(spec)  # serialisable
+
+
+# -- What clients meet first: the service's defaults and the W3C protocol cases ----------------
+
+
+COUNT_OURS = f"SELECT (COUNT(*) AS ?n) {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{EX}')) }}"
+
+
+def test_the_default_graph_is_the_union_by_default(make_client: MakeClient) -> None:
+    client = make_client(union_default_graph=True)  # the service's own default
+    assert values(send(client, "get", SELECT)) == ["default", "one", "two"]
+    count = send(client, "get", COUNT_OURS)
+    assert values(count, "n") == ["3"]
+    assert values(send(client, "get", SELECT, params={"union": "false"})) == ["default"]
+    # Oxigraph's parameter, with or without a value
+    strict = make_client(union_default_graph=False)
+    assert values(send(strict, "get", SELECT, params={"union-default-graph": ""})) == [
+        "default",
+        "one",
+        "two",
+    ]
+    assert values(send(client, "get", SELECT, params={"union-default-graph": "false"})) == [
+        "default"
+    ]
+    description = client.get("/sparql", headers={"Accept": "application/n-triples"}).text
+    assert SD + "UnionDefaultGraph" in description
+
+
+def test_a_triple_in_two_graphs_counts_once(make_client: MakeClient) -> None:
+    client = make_client(union_default_graph=True)
+    copy = PREFIX + 'INSERT DATA { GRAPH ex:g3 { ex:a ex:p "one" } }'  # g1 holds it too
+    client.post("/update", data={"update": copy}, headers=AUTH)
+    count = send(client, "get", COUNT_OURS)
+    assert values(count, "n") == ["3"]
+    assert values(send(client, "get", SELECT)) == ["default", "one", "two"]
+    described = send(client, "get", PREFIX + "DESCRIBE ex:a", headers={"Accept": "text/turtle"})
+    assert len(Graph().parse(data=described.text, format="turtle")) == 1
+    health = client.get("/healthz").json()["union_default_graph"]
+    assert health == {"on": True, "each_triple_once": True, "shared_triples": 0,
+                      "left_out": [G1]}  # fmt: skip
+    # a partial overlap (each graph holds triples of its own too): what counts twice is said
+    more = 'INSERT DATA { GRAPH ex:g1 { ex:z ex:p "zed" } GRAPH ex:g3 { ex:y ex:p "why" } }'
+    client.post("/update", data={"update": PREFIX + more}, headers=AUTH)
+    health = client.get("/healthz").json()["union_default_graph"]
+    assert health == {"on": True, "each_triple_once": False, "shared_triples": 1,
+                      "left_out": []}  # fmt: skip
+    assert values(send(client, "get", COUNT_OURS), "n") == ["6"]  # 5 triples, one twice
+
+
+def test_an_empty_update_does_nothing(client: TestClient) -> None:
+    before = store_of(client).count()
+    for update in ["", "  ", "# nothing", f"PREFIX ex: <{EX}>"]:
+        response = client.post(
+            "/update",
+            content=update,
+            headers={**AUTH, "Content-Type": "application/sparql-update"},
+        )
+        assert response.status_code == 204, (update, response.text)
+        assert client.post("/sparql", data={"update": update}, headers=AUTH).status_code == 204
+    assert (
+        client.post(
+            "/update", content="", headers={"Content-Type": "application/sparql-update"}
+        ).status_code
+        == 401
+    )
+    assert store_of(client).count() == before
+
+
+def test_the_request_url_is_the_base_iri(client: TestClient) -> None:
+    """W3C protocol test update_base_uri, and relative IRIs in queries."""
+    update = 'INSERT DATA { GRAPH <http://example.org/protocol-base-test/> { <test> <p> "x" } }'
+    response = client.post(
+        "/update", content=update, headers={**AUTH, "Content-Type": "application/sparql-update"}
+    )
+    assert response.status_code == 204, response.text
+    query = "SELECT ?s WHERE { GRAPH <http://example.org/protocol-base-test/> { ?s ?p ?o } }"
+    assert values(send(client, "get", query), "s") == ["http://testserver/test"]
+    relative = send(client, "get", "SELECT ?x { BIND(<test> AS ?x) }")
+    assert values(relative, "x") == ["http://testserver/test"]
+    on_query = client.get("/query", params={"query": "SELECT ?x { BIND(<a/b> AS ?x) }"})
+    assert values(on_query, "x") == ["http://testserver/a/b"]
+    own_base = send(client, "get", "BASE <http://e.org/x/> SELECT ?x { BIND(<y> AS ?x) }")
+    assert values(own_base, "x") == ["http://e.org/x/y"]
+
+
+def test_load_silent_of_a_refused_target_succeeds_without_fetching(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    with socket.socket() as listener:  # a port that would see the fetch, if there were one
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        client = make_client()
+        before = store_of(client).count()
+        update = f"LOAD SILENT <http://127.0.0.1:{port}/data.ttl> INTO GRAPH <{EX}loaded>"
+        with caplog.at_level("INFO", logger="kringloop.writes"):
+            response = client.post("/update", data={"update": update}, headers=AUTH)
+        assert response.status_code == 204, response.text
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert store_of(client).count() == before
+    assert "not on the allow list" in caplog.text
+    loud = client.post("/update", data={"update": update.replace(" SILENT", "")}, headers=AUTH)
+    assert loud.status_code == 400 and loud.json()["error"] == "refused"
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "update"),
+    [("/sparql", True, True), ("/query", True, False), ("/update", False, True)],
+)
+def test_each_endpoint_describes_what_it_does(
+    client: TestClient, path: str, query: bool, update: bool
+) -> None:
+    response = client.get(path, headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    text = response.text
+    assert f"<http://testserver{path}>" in text
+    assert (SD + "SPARQL11Query" in text) == query
+    assert (SD + "SPARQL11Update" in text) == update
+
+
+def test_query_results_are_not_capped_by_default(make_client: MakeClient) -> None:
+    client = make_client()
+    many_triples(client, 120_000)
+    rows = client.get(
+        "/sparql", params={"query": "SELECT ?s ?o { ?s ?p ?o }"}, headers={"Accept": "text/csv"}
+    )
+    assert rows.status_code == 200
+    assert len(rows.text.splitlines()) == 120_002  # header, the default triple, the rest
+    graph = client.get(
+        "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }", "format": "ntriples"}
+    )
+    assert graph.status_code == 200 and len(graph.text.splitlines()) == 120_001
+    update = client.post(
+        "/update",
+        data={"update": f"INSERT {{ GRAPH <{EX}copy> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"},
+        headers=AUTH,
+    )
+    assert update.status_code == 400 and update.json()["error"] == "result_too_large"
+    assert "KRINGLOOP_MAX_UPDATE_SOLUTIONS" in update.json()["hint"]
+
+
+def test_gzip_when_asked(make_client: MakeClient) -> None:
+    client = make_client()
+    many_triples(client, 2000)
+    query = {"query": "SELECT * { ?s ?p ?o }"}
+    zipped = client.get("/sparql", params=query, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert len(zipped.text.splitlines()) == 1 or zipped.json()["results"]["bindings"]
+    plain = client.get("/sparql", params=query, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert zipped.json() == plain.json()
+
+
+def test_etag_and_304_on_reads_until_a_write(client: TestClient) -> None:
+    reads = [
+        ("/sparql", {"query": SELECT}),
+        ("/store", {"graph": G1}),
+        ("/sparql", {}),
+    ]
+    for path, params in reads:
+        first = client.get(path, params=params)
+        etag, modified = first.headers["etag"], first.headers["last-modified"]
+        assert etag.startswith('W/"') and first.headers["cache-control"] == "no-cache"
+        again = client.get(path, params=params, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag
+        since = client.get(path, params=params, headers={"If-Modified-Since": modified})
+        assert since.status_code == 304
+        other = client.get(
+            path, params=params, headers={"If-None-Match": etag, "Accept": "*/*;q=0.5, text/csv"}
+        )
+        assert other.status_code == 200  # another representation, another tag
+    etags = {p: client.get(p, params=q).headers["etag"] for p, q in reads}
+    assert client.post("/update", data={"update": INSERT}, headers=AUTH).status_code == 204
+    for path, params in reads:
+        after = client.get(path, params=params, headers={"If-None-Match": etags[path]})
+        assert after.status_code == 200 and after.headers["etag"] != etags[path]
+    volatile = client.get("/sparql", params={"query": "SELECT (NOW() AS ?t) {}"})
+    assert "etag" not in volatile.headers

@@ -101,20 +101,25 @@ def test_a_pathological_query_is_killed_at_the_timeout(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_simple_queries_are_answered_while_a_runaway_one_runs(tmp_path: Path) -> None:
     with disk_client(tmp_path / "store", query_timeout_s=3.0) as client:
-        results: list[int] = []
-        slow = threading.Thread(
-            target=lambda: results.append(ask(client, PATHOLOGICAL["cartesian"]).status_code)
-        )
+        results: list[tuple[int, float]] = []
+
+        def runaway() -> None:
+            status = ask(client, PATHOLOGICAL["cartesian"]).status_code
+            results.append((status, time.monotonic()))
+
+        slow = threading.Thread(target=runaway)
         slow.start()
         time.sleep(0.3)
-        times = []
+        answered: list[float] = []  # when each lookup's answer came
         while slow.is_alive():
-            started = time.monotonic()
             assert ask(client, f"ASK {{ <{E}n1> <{E}next> <{E}n2> }}").status_code == 200
-            times.append(time.monotonic() - started)
+            answered.append(time.monotonic())
         slow.join()
-        assert results == [504]
-        assert len(times) >= 5 and max(times) < 1.0
+        [(status, runaway_ended)] = results
+        assert status == 504
+        # lookups were answered one after another while the runaway still ran, not after it
+        # (an order of events, not a duration: the machine's speed does not matter)
+        assert sum(1 for at in answered if at < runaway_ended) >= 5
 
 
 @pytest.mark.slow

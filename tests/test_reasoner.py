@@ -35,6 +35,7 @@ pytestmark = pytest.mark.reasoner
 
 TESTS_DIR = Path(__file__).parent
 VOCABULARY = ONTOLOGY_DIR / "kringloop.ttl"
+EFORMS = ONTOLOGY_DIR / "eforms.ttl"
 AXIOMS = ONTOLOGY_DIR / "axioms.ttl"
 GOLDEN = TESTS_DIR / "golden" / "golden.ttl"
 INCONSISTENT_CASES = sorted((TESTS_DIR / "reasoner").glob("inconsistent*.ttl"))
@@ -102,7 +103,7 @@ def check_rows(store: ox.Store) -> list[str]:
 @pytest.fixture(scope="module")
 def golden_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The golden data with the vocabulary and axioms, reasoned over once for this module."""
-    world = load_world(tmp_path_factory.mktemp("golden"), VOCABULARY, AXIOMS, GOLDEN)
+    world = load_world(tmp_path_factory.mktemp("golden"), VOCABULARY, EFORMS, AXIOMS, GOLDEN)
     seconds = reason(world)
     print(f"HermiT on vocabulary + axioms + golden data: {seconds:.2f} s")
     return world
@@ -118,7 +119,7 @@ def test_ontology_and_golden_are_owl2_dl(tmp_path: Path) -> None:
 
     merged = tmp_path / "merged.ttl"
     graph = Graph()
-    for path in (VOCABULARY, AXIOMS, GOLDEN):
+    for path in (VOCABULARY, EFORMS, AXIOMS, GOLDEN):
         graph.parse(path, format="turtle")
     graph.serialize(merged, format="turtle", encoding="utf-8")
     hermit_jar = Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
@@ -128,7 +129,7 @@ def test_ontology_and_golden_are_owl2_dl(tmp_path: Path) -> None:
 
 
 def test_ontology_is_consistent(tmp_path: Path) -> None:
-    world = load_world(tmp_path, VOCABULARY, AXIOMS)
+    world = load_world(tmp_path, VOCABULARY, EFORMS, AXIOMS)
     seconds = reason(world)
     print(f"HermiT on vocabulary + axioms: {seconds:.2f} s")
     assert list(world.inconsistent_classes()) == []
@@ -160,7 +161,7 @@ def test_closed_loop_offer_is_inferred(golden_world: Any) -> None:
 def test_closed_loop_check_finds_nothing_in_golden_after_reasoning(golden_world: Any) -> None:
     """The SPARQL version of the structural condition agrees with what HermiT inferred."""
     store = ox.Store()
-    for path in (VOCABULARY, AXIOMS, GOLDEN):
+    for path in (VOCABULARY, EFORMS, AXIOMS, GOLDEN):
         store.load(path=path, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(path.as_uri()))
     inferred = ox.NamedNode("urn:kringloop:test:inferred")
     closed = sorted(members(golden_world, KL + "ClosedLoopOffer"))
@@ -265,7 +266,7 @@ def test_closed_loop_check_finds_nothing_in_demo_after_reasoning(demo: OxigraphS
 def test_inconsistent_case_is_rejected(tmp_path: Path, case: Path) -> None:
     import owlready2
 
-    world = load_world(tmp_path, VOCABULARY, AXIOMS, case)
+    world = load_world(tmp_path, VOCABULARY, EFORMS, AXIOMS, case)
     with pytest.raises(owlready2.OwlReadyInconsistentOntologyError):
         reason(world)
 

@@ -1,7 +1,13 @@
-"""Buyers' needs as the census reads them: what, where and how far.
+"""Buyers' needs as the census reads them (what, where, how far), and a match by need.
 
-A need's place is its own coordinates, else those of its place (``kl:atPlace``), else those of
-a site of its buyer (the first by IRI); its region is that of the place or site.
+A need's place is its own coordinates, else those of its place (``kl:atPlace``), else — when
+the need says no place of use at all — those of a site of its buyer (the first by IRI); its
+region is that of the place, its own (``kl:inRegion``) or the site's. A need that says where
+(a place, a NUTS code, a region) that kringloop cannot locate has no coordinates: the census
+counts it as demand and says it cannot judge it. What it asks for is each product type it
+requests; a tender lot that no product type covers asks for its main CPV code. The same lot
+read from a contract notice and from its award notice (same procedure and lot identifiers) is
+one need: the one with an award, else the first by IRI.
 """
 
 from __future__ import annotations
@@ -18,61 +24,82 @@ from kringloop.queries.request import MatchRequest
 from kringloop.queries.stages import stage
 
 DEFAULT_MAX_KM = 50.0
+CIRCULAR = "https://w3id.org/kringloop/id/environmental-impact/circ-econ"
 
 
 @dataclass(frozen=True)
 class Need:
     need: str
     label: str
+    #: what it asks for: a product type, or the main CPV code (IRI) of a lot none covers
     product: str
-    lat: float
-    long: float
+    lat: float | None
+    long: float | None
     max_km: float
     region: str | None
     buyer: str | None
     buyer_label: str | None
+    lot: bool = False
+    circular: bool = False
+    awarded_to: tuple[str, ...] = ()
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None and self.long is not None
 
 
 def read_needs(store: Store, vocab: Vocabulary) -> list[Need]:
-    """Every need of a buyer (``kl:requestedBy``) that says what it needs and where, by IRI."""
+    """Every need of a buyer (``kl:requestedBy``), once per thing it asks for, by IRI."""
     d = columns(store, "census-needs")
     buyers = sorted({b for s in d.by_subject for b in d.all(s, KL + "requestedBy")})
     orgs = organisations(store, buyers, vocab) if buyers else {}
-    found = []
+    chosen: dict[tuple[str, str] | str, str] = {}
     for need in sorted(d.by_subject):
-        product = d.one(need, KL + "requestsProductType")
-        if product is None:
-            continue
+        procedure, lot = d.one(need, KL + "procedureIdentifier"), d.one(need, KL + "lotIdentifier")
+        key: tuple[str, str] | str = (procedure, lot) if procedure and lot else need
+        held = chosen.get(key)
+        if held is None or (d.all(need, KL + "awardedTo") and not d.all(held, KL + "awardedTo")):
+            chosen[key] = need
+    found = []
+    for need in sorted(chosen.values()):
         buyer = d.one(need, KL + "requestedBy")
         if buyer is None:  # a request saved with a match, not a buyer's standing need
+            continue
+        asks = d.all(need, KL + "requestsProductType") or d.all(need, KL + "mainCpv")[:1]
+        if not asks:
             continue
         lat, long = number(d.one(need, KL + "lat")), number(d.one(need, KL + "long"))
         place = d.one(need, KL + "atPlace")
         info = vocab.places.get(place) if place is not None else None
-        region = info.region if info is not None else None
+        region = (info.region if info is not None else None) or d.one(need, KL + "inRegion")
         if (lat is None or long is None) and info is not None:
             lat, long = info.lat, info.long
-        if lat is None or long is None:
-            org = orgs.get(buyer) if buyer is not None else None
+        says_where = place or d.one(need, KL + "nutsCode") or d.one(need, KL + "inRegion")
+        org = orgs.get(buyer)
+        if (lat is None or long is None) and not says_where:
             site = min(org.sites, key=lambda s: s.iri) if org is not None and org.sites else None
-            if site is None:
-                continue
-            lat, long, region = site.lat, site.long, region or site.region
+            if site is not None:
+                lat, long, region = site.lat, site.long, region or site.region
+        if lat is None or long is None:
+            lat = long = None
         max_km = number(d.one(need, KL + "maxDistanceKm")) or DEFAULT_MAX_KM
-        org = orgs.get(buyer) if buyer is not None else None
-        found.append(
-            Need(
-                need=need,
-                label=d.label(need),
-                product=product,
-                lat=lat,
-                long=long,
-                max_km=max_km,
-                region=region,
-                buyer=buyer,
-                buyer_label=org.label if org is not None else None,
+        for product in asks:
+            found.append(
+                Need(
+                    need=need,
+                    label=d.label(need),
+                    product=product,
+                    lat=lat,
+                    long=long,
+                    max_km=max_km,
+                    region=region,
+                    buyer=buyer,
+                    buyer_label=org.label if org is not None else None,
+                    lot=KL + "TenderLot" in d.all(need, RDF_TYPE),
+                    circular=CIRCULAR in d.all(need, KL + "environmentalImpact"),
+                    awarded_to=tuple(d.all(need, KL + "awardedTo")),
+                )
             )
-        )
     return found
 
 

@@ -157,6 +157,15 @@ def loops_command(
         f"{census.count('closed')} closed loop(s), {census.count('promised')} promised, "
         f"{census.count('open')} open"
     )
+    if census.demand:
+        demand = Table("demand: category", "region", "needs", "lots", "circ-econ", "served",
+                       "no loop", "not located", "buyers")  # fmt: skip
+        for d in census.demand:
+            counts = (d.needs, d.lots, d.circular_lots, d.served, d.unserved, d.unlocated)
+            demand.add_row(
+                d.category_label, d.region_label, *map(str, counts), "; ".join(d.buyer_labels)
+            )
+        out.print(demand)
 
 
 @app.command()

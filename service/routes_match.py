@@ -85,11 +85,14 @@ Region = Annotated[str | None, Query(description="a region: label, slug, NUTS co
 )
 def get_loops(request: Request, category: Category = None, region: Region = None) -> dict[str, Any]:
     """The loop census, offer by offer: closed, promised (take-back promised, but nothing in the
-    graph backs it) and open loops per category and region."""
+    graph backs it) and open loops per category and region; and the demand: per category and
+    region, how many needs and tender lots (and lots asking for a circular solution) there
+    are, which buyers ask, and how many a closed loop within their distance serves."""
     census = _census(request, category, region)
     return {
         "cells": [dataclasses.asdict(c) for c in census.cells],
         "loops": [dataclasses.asdict(lp) for lp in census.loops],
+        "demand": [dataclasses.asdict(d) for d in census.demand],
         "closed": census.count("closed"),
         "promised": census.count("promised"),
         "open": census.count("open"),

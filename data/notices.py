@@ -107,7 +107,7 @@ def _address(address: etree._Element, town: Town) -> None:
 
 
 def _lot(lot: etree._Element, rng: random.Random, towns: Sequence[Town], cpvs: Sequence[str],
-         issued: date) -> None:  # fmt: skip
+         issued: date, durations: Sequence[int]) -> None:  # fmt: skip
     project = lot.find("cac:ProcurementProject", NS)
     if project is None:
         return
@@ -142,7 +142,7 @@ def _lot(lot: etree._Element, rng: random.Random, towns: Sequence[Town], cpvs: S
     start = issued + timedelta(days=rng.randrange(60, 240))
     etree.SubElement(period, _q("cbc", "StartDate")).text = f"{start.isoformat()}+01:00"
     duration = etree.SubElement(period, _q("cbc", "DurationMeasure"), unitCode="MONTH")
-    duration.text = str(rng.choice((12, 24, 36, 48, 60)))
+    duration.text = str(rng.choice(durations))
 
 
 @dataclass(frozen=True)
@@ -153,10 +153,16 @@ class _Made:
     issued: date
 
 
-def _identify(root: etree._Element, rng: random.Random, n: int, earlier: _Made | None) -> _Made:
+def _identify(
+    root: etree._Element,
+    rng: random.Random,
+    n: int,
+    earlier: _Made | None,
+    window: tuple[date, int],
+) -> _Made:
     notice_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     folder = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    issued = date(2026, 1, 5) + timedelta(days=rng.randrange(0, 540))
+    issued = window[0] + timedelta(days=rng.randrange(0, window[1]))
     if earlier is not None:  # a change keeps the procedure, and comes after the notice
         folder, issued = earlier.folder, earlier.issued + timedelta(days=rng.randrange(1, 60))
     _set(root, "cbc:ID[@schemeName='notice-id']", notice_id)
@@ -205,8 +211,12 @@ def variants(
     seed: int = 1,
     towns: Sequence[Town] | None = None,
     cpvs: Sequence[str] | None = None,
+    durations: Sequence[int] = (12, 24, 36, 48, 60),
+    issued: tuple[date, int] = (date(2026, 1, 5), 540),
 ) -> Iterator[tuple[str, bytes]]:
-    """``count`` notices (file name, XML bytes) made from ``templates``; see the module."""
+    """``count`` notices (file name, XML bytes) made from ``templates``; see the module.
+    ``durations`` are the planned periods drawn (months), ``issued`` the first dispatch date
+    and the number of days after it the dispatch dates are drawn from."""
     if towns is None or cpvs is None:
         found_towns, found_cpvs = bundled_choices()
         towns, cpvs = towns or found_towns, cpvs or found_cpvs
@@ -218,14 +228,13 @@ def variants(
         earlier = rng.choice(made) if made and rng.random() < 0.05 else None
         template = earlier.template if earlier is not None else rng.randrange(len(trees))
         root = copy.deepcopy(trees[template])
-        this = _identify(root, rng, n, earlier)
+        this = _identify(root, rng, n, earlier, issued)
         if earlier is not None:
             _change(root, earlier.notice)
-        issued = this.issued
         for lot in root.findall("cac:ProcurementProjectLot", NS):
             scheme = lot.find("cbc:ID", NS)
             if scheme is not None and scheme.get("schemeName") != "LotsGroup":
-                _lot(lot, rng, towns, cpvs, issued)
+                _lot(lot, rng, towns, cpvs, this.issued, durations)
         if this.folder:
             made.append(_Made(template, this.notice, this.folder, this.issued))
         change = earlier is not None

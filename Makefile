@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install sysdeps serve test lint typecheck pytest bench bench-hol clean
+.PHONY: install sysdeps serve test lint typecheck pytest bench bench-hol bench-eforms clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: install
 # Lookups alongside runaway queries, on its own (~1 min; bench/RESULTS.md, its own section).
 bench-hol: install
 	$(BIN)/python bench/head_of_line.py
+
+# eForms notices imported per second, on its own (~1 min; bench/RESULTS.md, its own section).
+bench-eforms: install
+	$(BIN)/python bench/eforms.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

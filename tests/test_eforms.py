@@ -397,6 +397,41 @@ def test_command_line_imports_a_directory(tmp_path: Path) -> None:
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.count('"imported"') == len(VALID)
+    lot = "https://w3id.org/kringloop/id/need/37f3f877-01ee-4671-a49f-5581cffe6388-lot-0000"
+    assert lot in done.stdout  # the lot of CEI.xml, in Brussels, for CPV 98390000
+    matched = subprocess.run([*kringloop, "match", "--need", lot], env=env,
+                             capture_output=True, text=True)  # fmt: skip
+    assert matched.returncode == 2 and "CPV 98390000" in matched.stderr
+    matched = subprocess.run([*kringloop, "match", "--need", lot, "--what", "bureaustoelen"],
+                             env=env, capture_output=True, text=True)  # fmt: skip
+    assert matched.returncode == 0, matched.stderr
+    assert "Office chair near 50.8467, 4.3525" in matched.stdout  # Brussels, from the lot
+
+
+def test_a_belgian_town_outside_the_places_gets_its_region(
+    store: OxigraphStore, tmp_path: Path
+) -> None:
+    """Known by its NUTS code only: the region, and the mean of the region's places."""
+    lubbeek = Town("Lubbeek", "3210", "BE24")
+    name, data = next(variants([FIXTURES / "cn_24_minimal.xml"], count=1, towns=[lubbeek],
+                               cpvs=["39112000"]))  # fmt: skip
+    (result,) = import_notices(store, [read_notice(data, source=name)])
+    lot = result.needs[0]
+    rows = ask(store, f"SELECT ?p ?o WHERE {{ <{lot}> ?p ?o }}")
+    facts = {r["p"].rsplit("#", 1)[-1]: r["o"] for r in rows}
+    assert facts["coordinateSource"] == "nuts-region" and facts["nutsCode"] == "BE24"
+    region = "<https://w3id.org/kringloop/id/region/flemish-brabant>"
+    places = ask(
+        store,
+        f"SELECT ?place ?lat WHERE {{ ?place a kl:Place ; kl:region {region} ; kl:lat ?lat }}",
+    )
+    mean = sum(float(p["lat"]) for p in places) / len(places)
+    assert abs(float(facts["lat"]) - mean) < 1e-3
+    place = facts["atPlace"]  # a place for Lubbeek, minted from the notice, in the region
+    assert place.startswith(ID + "place/eforms-bel-3210-lubbeek")
+    assert ask(store, f"SELECT ?r WHERE {{ <{place}> kl:region ?r }}")[0]["r"].endswith(
+        "flemish-brabant"
+    )
 
 
 def test_generated_variants_import(

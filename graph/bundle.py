@@ -42,7 +42,7 @@ PARTS: dict[str, tuple[tuple[Path, str], ...]] = {
     "shapes": ((ONTOLOGY_DIR, "shapes/*.ttl"),),
     "codelists": ((DATA_DIR, "codelists/*.ttl"),),
     "cpv": ((DATA_DIR, "cpv.ttl"),),
-    "places": ((DATA_DIR, "places.ttl"),),
+    "places": ((DATA_DIR, "places.ttl"), (DATA_DIR, "nuts.ttl")),
     "seed": ((DATA_DIR, "seed/*.ttl"),),
     "market": ((DATA_DIR, "market/*.ttl"),),
 }

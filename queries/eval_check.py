@@ -23,6 +23,7 @@ ROLES = (
     "recycler",
     "collector",
     "composter",
+    "processor",
     "producer",
     "supplier",
 )

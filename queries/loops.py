@@ -26,13 +26,14 @@ import networkx as nx
 
 from kringloop.graph.store import Store
 from kringloop.queries import codes, match_cache, resolve
-from kringloop.queries.loop.facts import census_facts, loop_facts, read_vocabulary
+from kringloop.queries.loop.facts import loop_facts, read_vocabulary
 from kringloop.queries.loop.judge import MAX_PARTNERS, LoopJudge, Use
 from kringloop.queries.loop.kinds import LEASE_MODELS, role_of
+from kringloop.queries.loop.nearby import SiteIndex
 from kringloop.queries.loop.records import ProcessingRecord, Site, SupplyRecord, Window
 from kringloop.queries.loop.verdict import Verdict
+from kringloop.queries.loop.whole import census_facts
 from kringloop.queries.needs import Need, read_needs
-from kringloop.queries.resolve import distance_km
 
 DEFAULT_RADIUS_KM = 50.0
 CPV_BASE = "http://data.europa.eu/cpv/cpv/"
@@ -371,14 +372,15 @@ def _need_gaps(
     """Needs for which no closed loop of their product type starts within their distance,
     and the demand per category and region (`Demand`). With ``every_category``, the needs that
     ask for a CPV code no product type covers are counted too (under that code)."""
-    origins: dict[str, list[Site]] = defaultdict(list)
+    starts: dict[str, list[tuple[str, Site]]] = defaultdict(list)
     for j in judged:
         if j.verdict.closed:
-            origins[j.offer.product_type].append(j.site)
+            starts[j.offer.product_type].append((j.offer.offer, j.site))
+    origins = {product: SiteIndex(found) for product, found in starts.items()}
     wanted = set(types)
     gaps = []
     cells: dict[tuple[str, str], list[tuple[Need, bool | None]]] = defaultdict(list)
-    for need in read_needs(store, judge.facts.vocabulary):
+    for need in read_needs(store, judge.facts.vocabulary, judge.facts.organisations):
         known = need.product in wanted
         if not known and not (every_category and need.product.startswith(CPV_BASE)):
             continue
@@ -387,10 +389,8 @@ def _need_gaps(
         served: bool | None = None
         if need.located and known:
             assert need.lat is not None and need.long is not None
-            served = any(
-                distance_km(need.lat, need.long, s.lat, s.long) <= need.max_km
-                for s in origins.get(need.product, ())
-            )
+            near = origins.get(need.product)
+            served = near is not None and near.any_within(need.lat, need.long, need.max_km)
         elif known:
             served = None  # not located: cannot be judged
         else:

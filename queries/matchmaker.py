@@ -109,8 +109,32 @@ class ChainResult:
 
 
 @dataclass(frozen=True)
+class Funnel:
+    """Why nothing matched, as numbers: the offers of the product (or related CPV codes) in
+    the graph, how many lie within the buyer's distance and within twice it, and how many
+    each further hard filter removed, in the order they apply (`FILTERS`)."""
+
+    offers: int
+    within_km: float
+    within: int = 0
+    wider: int = 0
+    removed: tuple[tuple[str, int], ...] = ()
+
+    def lines(self, label: str) -> list[str]:
+        """The funnel in English sentences (the ``explanation`` of the JSON answer)."""
+        if not self.offers:
+            return [f"0 offers of {label} (or related CPV codes) anywhere in the graph"]
+        km = self.within_km
+        lines = [f"{self.offers} offer(s) of {label} (or related CPV codes) in the graph"]
+        lines.append(f"{self.within} within {km:.0f} km; {self.wider} within {2 * km:.0f} km")
+        lines += [f"{n} more removed by the {name} filter" for name, n in self.removed]
+        return lines
+
+
+@dataclass(frozen=True)
 class MatchResult:
-    """The answer to a request: internal reuse first, then ranked chains, and why not more."""
+    """The answer to a request: internal reuse first, then ranked chains, and why not more
+    (``explanation``; ``funnel`` says it as numbers, for pages in other languages)."""
 
     id: str
     what: dict[str, str | None]
@@ -121,6 +145,7 @@ class MatchResult:
     considered: int
     saved: bool = False
     counts: dict[str, int] = field(default_factory=dict)
+    funnel: Funnel | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -429,10 +454,11 @@ class Matchmaker:
         market = [c for c in pool if not c.internal]
         ranked = rank(market, self.need, self.request.weights, top_k=self.request.top_k)
         reuse = rank(internal, self.need, self.request.weights, top_k=self.request.top_k)
-        explanation: list[str] = []
-        if not ranked:
+        funnel = None
+        if not ranked:  # what the filters removed, among every offer of the product anywhere
             everything = self.candidates(facts, judge, anywhere=True)
-            explanation = self.funnel([c for c in everything if not c.internal])
+            funnel = self.funnel([c for c in everything if not c.internal])
+        explanation = funnel.lines(self.target.label) if funnel is not None else []
         return MatchResult(
             id=request_id(self.request),
             what={
@@ -455,6 +481,7 @@ class Matchmaker:
                 status: sum(1 for s in ranked if s.candidate.status == status)
                 for status in ("closed", "promised", "open")
             },
+            funnel=funnel,
         )
 
     def _result(self, position: int, s: Scored) -> ChainResult:
@@ -482,22 +509,23 @@ class Matchmaker:
             verdict=c.verdict,
         )
 
-    def funnel(self, everything: Sequence[Candidate]) -> list[str]:
+    def funnel(self, everything: Sequence[Candidate]) -> Funnel:
         """Why nothing matched: how many candidates each hard filter removed, in order."""
-        label, km = self.target.label, self.need.within_km
+        km = self.need.within_km
         if not everything:
-            return [f"0 offers of {label} (or related CPV codes) anywhere in the graph"]
-        lines = [f"{len(everything)} offer(s) of {label} (or related CPV codes) in the graph"]
+            return Funnel(0, km)
         wider = sum(1 for c in everything if c.distance_km <= 2 * km)
+        within = 0
+        removed: list[tuple[str, int]] = []
         remaining = list(everything)
         for name, passes in FILTERS:
             kept = [c for c in remaining if passes(c, self.need)]
             if name == "distance":
-                lines.append(f"{len(kept)} within {km:.0f} km; {wider} within {2 * km:.0f} km")
+                within = len(kept)
             elif len(kept) < len(remaining):
-                lines.append(f"{len(remaining) - len(kept)} more removed by the {name} filter")
+                removed.append((name, len(remaining) - len(kept)))
             remaining = kept
-        return lines
+        return Funnel(len(everything), km, within, wider, tuple(removed))
 
 
 def match(

@@ -12,14 +12,16 @@ one need: the one with an award, else the first by IRI.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from kringloop.graph.store import Store, text
 from kringloop.queries import resolve
-from kringloop.queries.loop.facts import Vocabulary, columns, organisations
+from kringloop.queries.loop.facts import Organisation, Vocabulary, organisations
 from kringloop.queries.loop.records import KL, RDF_TYPE, day, number
+from kringloop.queries.loop.whole import columns
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.stages import stage
 
@@ -48,11 +50,15 @@ class Need:
         return self.lat is not None and self.long is not None
 
 
-def read_needs(store: Store, vocab: Vocabulary) -> list[Need]:
+def read_needs(
+    store: Store, vocab: Vocabulary, known: Mapping[str, Organisation] | None = None
+) -> list[Need]:
     """Every need of a buyer (``kl:requestedBy``), once per thing it asks for, by IRI."""
     d = columns(store, "census-needs")
     buyers = sorted({b for s in d.by_subject for b in d.all(s, KL + "requestedBy")})
-    orgs = organisations(store, buyers, vocab) if buyers else {}
+    known = known or {}
+    unknown = [b for b in buyers if b not in known]
+    orgs = {**known, **(organisations(store, unknown, vocab) if unknown else {})}
     chosen: dict[tuple[str, str] | str, str] = {}
     for need in sorted(d.by_subject):
         procedure, lot = d.one(need, KL + "procedureIdentifier"), d.one(need, KL + "lotIdentifier")

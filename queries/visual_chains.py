@@ -16,7 +16,8 @@ from datetime import date
 from typing import Any
 
 from kringloop.graph.store import Store
-from kringloop.queries import loops, match_record
+from kringloop.queries import codes, loops, match_record, words
+from kringloop.queries.loop.verdict import Reason
 from kringloop.queries.matchmaker import ChainResult, MatchResult
 from kringloop.queries.scoring import Step
 from kringloop.queries.visual import (
@@ -33,8 +34,10 @@ from kringloop.queries.visual import (
     make_node,
     shorten,
     term_labels,
+    thing,
     word,
 )
+from kringloop.queries.visual.model import KL
 
 #: The node of the buyer in a drawn chain, when the request names no requester.
 BUYER = "buyer"
@@ -53,6 +56,9 @@ class ChainView:
     internal: bool = False
     status: str = "open"
     missing_role: str | None = None
+    #: the verdict's reason (code and parameters), when the fresh verdict is at hand
+    reason: Reason | None = None
+    product_type: str | None = None
 
 
 def chains_of_result(result: MatchResult) -> list[ChainView]:
@@ -82,6 +88,8 @@ def chains_of_result(result: MatchResult) -> list[ChainView]:
             internal=kind == "reuse",
             status=chain.status,
             missing_role=chain.verdict.missing_role,
+            reason=chain.verdict.reason,
+            product_type=chain.product_type,
         )
 
     return [view("reuse", c) for c in result.internal_reuse] + [
@@ -130,13 +138,26 @@ def fresh_match(
 ) -> VizGraph:
     """The chains of a match just computed."""
     language = languages[0] if languages else "en"
-    title = word("chains-for", language).format(result.what["label"], result.where["label"])
+    concept = result.what.get("concept") or ""
+    named = load_facts(store, [concept]) if concept else {}
+    product = (named[concept].label(languages) if concept in named else None) or str(
+        result.what.get("label") or ""
+    )
+    title = word("chains-for", language).format(product, result.where["label"])
+    notes: list[str] = []
+    if result.funnel is not None:
+        f = result.funnel
+        notes = words.funnel(
+            language,
+            product=product,
+            offers=f.offers,
+            within_km=f.within_km,
+            within=f.within,
+            wider=f.wider,
+            removed=f.removed,
+        )
     return match_graph(
-        store,
-        chains_of_result(result),
-        title=title,
-        languages=languages,
-        notes=list(result.explanation),
+        store, chains_of_result(result), title=title, languages=languages, notes=notes
     )
 
 
@@ -144,9 +165,9 @@ def stored_match(store: Store, match_id: str, *, languages: Sequence[str] = ("en
     """The chains of a match stored in the matches graph (`NotFoundError` when there is none)."""
     record = match_record.load(store, match_id)
     language = languages[0] if languages else "en"
-    title = str(record.get("label") or word("stored-match", language).format(match_id))
+    title = word("stored-match", language).format(match_id)
     when = str(record.get("generated") or "")[:16].replace("T", " ")
-    notes = [word("stored-match", language).format(match_id) + (f" · {when}" if when else "")]
+    notes = [when] if when else []
     return match_graph(
         store, chains_of_record(record), title=title, languages=languages, notes=notes
     )
@@ -176,15 +197,25 @@ def match_graph(
         for x in (s.organisation, s.offer, s.process, s.flow)
         if x and "://" in x
     }
+    iris |= {c.product_type for c in chains if c.product_type}
+    iris |= {
+        str(v)
+        for c in chains
+        if c.reason is not None
+        for v in c.reason.params.values()
+        if isinstance(v, str) and "://" in v
+    }
     facts = load_facts(store, iris)
     names = term_labels(store, {p for f in facts.values() for p in f.values}, languages)
+    materials = _materials(store, language)
     nodes: list[VizNode] = []
     edges: list[VizEdge] = []
     positions: dict[str, tuple[float, float]] = {}
     total = 0
     columns = max(1, math.ceil(math.sqrt(len(chains))))
-    rings = [_ring(c, facts, names, languages) for c in chains]
+    rings = [_ring(c, facts, names, languages, materials) for c in chains]
     width = max((r.radius for r in rings), default=0.0) * 2 + 2.5 * SPACING
+    narrow: dict[str, tuple[float, float]] = {}
     for position, ring in enumerate(rings):
         total += len(ring.nodes)
         if len(nodes) + len(ring.nodes) > cap:
@@ -194,6 +225,9 @@ def match_graph(
         edges += ring.edges
         positions.update(
             {n: (round(cx + x, 1), round(cy + y, 1)) for n, (x, y) in ring.pos.items()}
+        )
+        narrow.update(
+            {n: (round(x, 1), round(position * width + y, 1)) for n, (x, y) in ring.pos.items()}
         )
     graph = VizGraph(
         kind="match",
@@ -205,6 +239,7 @@ def match_graph(
         notes=list(notes) if chains else [word("no-chains", language), *notes],
     )
     graph.positions = positions
+    graph.narrow = narrow
     return graph
 
 
@@ -216,11 +251,45 @@ class _Ring:
     radius: float
 
 
+def _materials(store: Store, language: str) -> dict[str, str]:
+    """Material names in English → in ``language`` (the reasons name materials in English)."""
+    lists = codes.code_lists(store)
+    if "material" not in lists:
+        return {}
+    return {c.label("en"): c.label(language) for c in lists["material"].codes.values()}
+
+
+def reason_text(
+    chain: ChainView,
+    facts: Mapping[str, Facts],
+    languages: Sequence[str],
+    materials: Mapping[str, str],
+) -> str:
+    """Why the chain's loop does not close, in the page's language (the stored record keeps
+    only the English sentence: that is shown on English pages)."""
+    language = languages[0] if languages else "en"
+    if chain.reason is None:
+        return (chain.missing or "") if language == "en" else ""
+    product = None
+    if chain.product_type:
+        found = facts.get(chain.product_type)
+        product = (found.label(languages) if found else None) or local_name(chain.product_type)
+    params = words.localise(
+        chain.reason.params,
+        language,
+        label=lambda iri: thing(iri, facts, languages),
+        product=product,
+        materials=materials,
+    )
+    return words.reason(chain.reason.code, params, language)
+
+
 def _ring(
     chain: ChainView,
     facts: Mapping[str, Facts],
     names: Mapping[str, str],
     languages: Sequence[str],
+    materials: Mapping[str, str],
 ) -> _Ring:
     language = languages[0] if languages else "en"
     order: list[str] = []
@@ -274,12 +343,15 @@ def _ring(
         step = steps_of[order[k + 1]][0]
         if not (step.offer or step.process or step.flow):
             step = steps_of[order[k]][-1]  # the supplier's offer on the way to the buyer
+        label = str(k + 1)
+        if k == 0:  # the delivery: business model and distance on the edge
+            label = " · ".join([label, *_delivery(steps_of[order[0]][0], facts, languages)])
         edges.append(
             VizEdge(
                 ids[k],
                 ids[k + 1],
                 style="step",
-                label=str(k + 1),
+                label=label,
                 title=_step_title(step, facts, languages),
             )
         )
@@ -297,14 +369,15 @@ def _ring(
     else:
         role = chain.missing_role or "producer"
         gap = prefix + "missing"
-        reason = chain.missing or ""
+        reason = reason_text(chain, facts, languages, materials)
+        said = f"{word('missing', language)}{words.colon(language)} {word(role, language)}"
         nodes.append(
             VizNode(
                 gap,
-                shorten(f"{word('missing', language)}: {word(role, language)}"),
+                shorten(said),
                 "missing",
                 "missing",
-                f"{word('missing', language)}: {word(role, language)}\n{reason}",
+                f"{said}\n{reason}",
                 facts=((word("missing", language), word(role, language)), ("", reason)),
             )
         )
@@ -321,7 +394,9 @@ def _ring(
         for i, node in enumerate(ids)
     }
     state = word(chain.status, language)
-    caption = f"#{chain.rank} {state} · {word('score', language)} {chain.score:.3f}"
+    reason = reason_text(chain, facts, languages, materials) if not chain.closed else ""
+    score = words.number(chain.score, language, 3)
+    caption = f"#{chain.rank} {state} · {word('score', language)} {score}"
     first = nodes[0]
     key = prefix + "caption"
     nodes.append(
@@ -334,7 +409,15 @@ def _ring(
             facts=(
                 (word("chain", language), caption),
                 (word("supplier", language), first.title.split("\n", 1)[0]),
-                *(((word("missing", language), chain.missing),) if chain.missing else ()),
+                *(
+                    (word(key, language), value)
+                    for key, value in zip(
+                        ("business-model", "distance"),
+                        _delivery(chain.steps[0], facts, languages) if chain.steps else (),
+                        strict=False,
+                    )
+                ),
+                *(((word("missing", language), reason),) if not chain.closed and reason else ()),
             ),
         )
     )
@@ -343,15 +426,28 @@ def _ring(
     return _Ring(nodes, edges, pos, radius)
 
 
+def _delivery(step: Step, facts: Mapping[str, Facts], languages: Sequence[str]) -> list[str]:
+    """The business model of the supplier's offer and its distance, as the edge says them."""
+    language = languages[0] if languages else "en"
+    found = facts.get(step.offer or "")
+    said = []
+    if found is not None:
+        models = [v.shown(languages) for v in found.values.get(KL + "businessModel", ()) if v.iri]
+        if models:
+            said.append(", ".join(sorted(models)))
+    if step.distance_km is not None:
+        said.append(f"{words.number(step.distance_km, language)} km")
+    return said
+
+
 def _step_title(step: Step, facts: Mapping[str, Facts], languages: Sequence[str]) -> str:
     language = languages[0] if languages else "en"
     lines = [f"{word('step', language)} {step.index}: {word(_role(step.role), language)}"]
     for iri in (step.offer, step.process, step.flow):
         if iri:
-            found = facts.get(iri)
-            lines.append((found.label(languages) if found else None) or local_name(iri))
+            lines.append(thing(iri, facts, languages))
     if step.distance_km is not None:
-        lines.append(f"{step.distance_km:g} km")
+        lines.append(f"{words.number(step.distance_km, language)} km")
     return "\n".join(lines)
 
 
@@ -405,7 +501,7 @@ def loops_graph(
         supplier = organisation(lp.supplier, "supplier")
         back = [organisation(o, None) for o in lp.path[2:]]
         chain = [supplier, cell, *back]
-        offer = label_of(lp.offer)
+        offer = thing(lp.offer, facts, languages)
         edges = []
         for k, (a, b) in enumerate(itertools.pairwise(chain)):
             closing = k == len(chain) - 2
@@ -418,18 +514,41 @@ def loops_graph(
                 )
             )
         parts.append((chain, edges))
+    materials = _materials(store, language)
+
+    def why(gap: loops.Gap) -> str:
+        product = label_of(gap.category)
+        if gap.kind == "need":
+            return words.word("gaps.need", language, product=product)
+        if gap.kind == "processor":
+            return words.word("gaps.processor", language, label=label_of(gap.subject))
+        verdict = census.verdicts.get(gap.subject)
+        if verdict is None or verdict.reason is None:
+            return words.status(gap.status, language, long=True)
+        params = words.localise(
+            verdict.reason.params,
+            language,
+            label=lambda iri: thing(iri, facts, languages),
+            product=product,
+            materials=materials,
+        )
+        return words.reason(verdict.reason.code, params, language)
+
     for i, gap in enumerate(gaps):
         missing = f"missing|{i}"
-        text_ = f"{word('missing', language)}: {word(gap.missing_role, language)}"
-        specs[missing] = (None, "missing", text_, gap.reason)
+        text_ = (
+            f"{word('missing', language)}{words.colon(language)} {word(gap.missing_role, language)}"
+        )
+        reason = why(gap)
+        specs[missing] = (None, "missing", text_, reason)
         if gap.kind == "supply":
             supplier = organisation(gap.supplier or gap.subject, "supplier")
             cell = buyers(gap.category, gap.region)
             chain = [supplier, cell, missing]
             edges = [
-                VizEdge(supplier, cell, style="step", title=label_of(gap.subject)),
-                VizEdge(cell, missing, style="open", title=gap.reason),
-                VizEdge(missing, supplier, style="open", title=gap.reason),
+                VizEdge(supplier, cell, style="step", title=thing(gap.subject, facts, languages)),
+                VizEdge(cell, missing, style="open", title=reason),
+                VizEdge(missing, supplier, style="open", title=reason),
             ]
         else:
             start = gap.subject
@@ -438,7 +557,7 @@ def loops_graph(
             else:
                 specs.setdefault(start, (start, "need", None, None))
             chain = [start, missing]
-            edges = [VizEdge(start, missing, style="open", title=gap.reason)]
+            edges = [VizEdge(start, missing, style="open", title=reason)]
         parts.append((chain, edges))
     return _census_graph(
         parts,

@@ -105,6 +105,17 @@ class VocabularyTerm:
 
 
 @dataclass(frozen=True)
+class VocabularyMetadata:
+    """Who made the vocabulary, under which licence, which version and when."""
+
+    version_iri: str | None = None
+    creator: str | None = None
+    license: str | None = None
+    created: str | None = None
+    modified: str | None = None
+
+
+@dataclass(frozen=True)
 class VocabularyPage:
     iri: str
     title: str | None
@@ -112,6 +123,7 @@ class VocabularyPage:
     version: str | None
     classes: tuple[VocabularyTerm, ...]
     properties: tuple[VocabularyTerm, ...]
+    metadata: VocabularyMetadata = VocabularyMetadata()
 
 
 @lru_cache(maxsize=4)
@@ -141,6 +153,8 @@ def document(path: Path, languages: Sequence[str]) -> VocabularyPage:
     >>> page = document(ONTOLOGY_DIR / "kringloop.ttl", ["nl"])
     >>> [t.ref.label for t in page.classes if t.ref.name == "kl:Organisation"]
     ['Organisatie']
+    >>> page.metadata.version_iri, page.metadata.license
+    ('https://w3id.org/kringloop/ns/0.1.0', 'https://creativecommons.org/licenses/by/4.0/')
     """
     store = read_vocabulary(path)
 
@@ -191,6 +205,24 @@ def document(path: Path, languages: Sequence[str]) -> VocabularyPage:
             )
         )
     terms.sort(key=lambda t: t.ref.name.lower())
+
+    def value(predicate: str) -> str | None:
+        for quad in store.quads_for_pattern(
+            ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(predicate), None
+        ):
+            if isinstance(quad.object, ox.NamedNode):
+                return quad.object.value
+            if isinstance(quad.object, ox.Literal) and not quad.object.language:
+                return quad.object.value[:10]  # a date or date-time: its day
+        return None
+
+    metadata = VocabularyMetadata(
+        version_iri=value(OWL + "versionIRI"),
+        creator=text(ONTOLOGY_IRI, DCTERMS + "creator"),
+        license=value(DCTERMS + "license"),
+        created=value(DCTERMS + "created"),
+        modified=value(DCTERMS + "modified"),
+    )
     return VocabularyPage(
         iri=ONTOLOGY_IRI,
         title=text(ONTOLOGY_IRI, DCTERMS + "title", RDFS + "label"),
@@ -198,4 +230,5 @@ def document(path: Path, languages: Sequence[str]) -> VocabularyPage:
         version=text(ONTOLOGY_IRI, OWL + "versionInfo"),
         classes=tuple(t for t in terms if t.kind == "class"),
         properties=tuple(t for t in terms if t.kind != "class"),
+        metadata=metadata,
     )

@@ -25,6 +25,7 @@ from kringloop.service import (
     routes_eforms,
     routes_ld,
     routes_match,
+    routes_pages,
     routes_queries,
     routes_ui,
     routes_viz,
@@ -134,5 +135,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_queries.router(catalog))
     app.include_router(routes_ld.router())
     app.include_router(routes_ui.router(catalog))
+    app.include_router(routes_pages.router())
     app.include_router(routes_viz.router)
     return app

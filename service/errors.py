@@ -2,10 +2,12 @@
 
 Every error becomes a status code and one body that says what was wrong and how to fix it:
 JSON (`ErrorBody`: ``{"error", "status", "message", "hint", "detail", ...}``) by default,
-plain text for clients that prefer ``text/plain``. That holds for kringloop's own errors and
-for the framework's: request validation (422, naming the fields), bodies that do not parse
-(400, with line and column), unknown routes (404) and methods (405, with ``Allow``), and a
-fault in kringloop itself (500). A request can never turn a kringloop error into a 500.
+plain text for clients that prefer ``text/plain``, and for browsers (which prefer
+``text/html``) a page in the reader's language (`page_errors`). That holds for kringloop's
+own errors and for the framework's: request validation (422, naming the fields), bodies that
+do not parse (400, with line and column), unknown routes (404) and methods (405, with
+``Allow``), and a fault in kringloop itself (500). A request can never turn a kringloop
+error into a 500.
 
 The HTTP-only errors (authentication, negotiation, methods) are defined here, in the same
 error tree as the core's.
@@ -364,8 +366,14 @@ def as_text(body: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def response_for(error: KringloopError, accept: str | None) -> Response:
-    """The HTTP response for ``error``, JSON or plain text as the client prefers."""
+def response_for(
+    error: KringloopError,
+    accept: str | None,
+    *,
+    request: Request | None = None,
+) -> Response:
+    """The HTTP response for ``error``: JSON, plain text, or (for browsers, which prefer
+    ``text/html``) an error page in the reader's language."""
     from kringloop.service.negotiation import negotiate
 
     body = describe(error)
@@ -377,24 +385,50 @@ def response_for(error: KringloopError, accept: str | None) -> Response:
         headers["Allow"] = ", ".join(error.allow)
     if isinstance(error, Busy):
         headers["Retry-After"] = str(getattr(error, "retry_after", 5))
-    if negotiate(accept, ["application/json", "text/plain"]) == "text/plain":
+    chosen = negotiate(accept, ["application/json", "text/plain", "text/html"])
+    if chosen == "text/plain":
         return PlainTextResponse(as_text(body), status_code=status, headers=headers)
+    if chosen == "text/html":
+        page = _page(error, body, status, request)
+        page.headers.update(headers)
+        return page
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _page(
+    error: KringloopError, body: dict[str, object], status: int, request: Request | None
+) -> Response:
+    from kringloop.service.i18n import page_languages
+    from kringloop.service.page_errors import error_page
+
+    asked = request.query_params.get("lang") if request is not None else None
+    language = page_languages(
+        request.headers.get("accept-language") if request is not None else None, asked
+    )[0]
+    technical = "" if isinstance(error, InternalError) else as_text(body).strip()
+    return error_page(
+        error,
+        status,
+        language=language,
+        path=request.url.path if request is not None else "/",
+        pairs=list(request.query_params.multi_items()) if request is not None else [],
+        technical=technical,
+    )
 
 
 async def _handle(request: Request, error: Exception) -> Response:
     assert isinstance(error, KringloopError)
-    return response_for(error, request.headers.get("accept"))
+    return response_for(error, request.headers.get("accept"), request=request)
 
 
 async def _invalid(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    return response_for(from_validation(error), request.headers.get("accept"))
+    return response_for(from_validation(error), request.headers.get("accept"), request=request)
 
 
 async def _http(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    return response_for(from_http(request, error), request.headers.get("accept"))
+    return response_for(from_http(request, error), request.headers.get("accept"), request=request)
 
 
 async def _fault(request: Request, error: Exception) -> Response:
@@ -402,7 +436,7 @@ async def _fault(request: Request, error: Exception) -> Response:
         "the service failed while answering this request",
         hint="this is a fault in kringloop, not in the request; the server log has the details",
     )
-    return response_for(fault, request.headers.get("accept"))
+    return response_for(fault, request.headers.get("accept"), request=request)
 
 
 def install(app: FastAPI) -> None:

@@ -5,7 +5,8 @@ error statuses they raise); `install` then completes the document with what hold
 operation alike:
 
 - every 4xx and 5xx answer carries the one error body (`ErrorBody`, the component ``Error``)
-  as JSON, or as plain text for clients that prefer ``text/plain``;
+  as JSON, or as plain text for clients that prefer ``text/plain``, or as a page in the
+  reader's language for browsers (which prefer ``text/html``);
 - FastAPI's 422 with its ``HTTPValidationError`` is replaced by that body, and kept only where
   a parameter or body can really fail validation (a required or typed one);
 - 503 on every operation but ``/healthz`` and ``/metrics`` (the concurrency limit), 413 on
@@ -119,6 +120,7 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                     content = answer.setdefault("content", {})
                     content["application/json"] = {"schema": ERROR_REF}
                     content.setdefault("text/plain", {"schema": {"type": "string"}})
+                    content.setdefault("text/html", {"schema": {"type": "string"}})
     return schema
 
 

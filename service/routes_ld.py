@@ -113,19 +113,21 @@ def resource(
         if not triples:
             raise NotFoundError(
                 f"the knowledge graph says nothing about <{iri}>",
-                hint="check the IRI; the SPARQL editor at / shows what the graph holds",
+                hint="check the IRI; the SPARQL editor (/sparql-editor) shows what the graph holds",
             )
         return rdf_response(request, triples, format_name)
     languages = languages_of(request, lang)
     description = describe(store, iri, languages)
     if description is None:
-        return render("not_found.html", {"iri": iri}, language=languages[0], status_code=404)
+        return render(
+            "not_found.html", {"iri": iri}, language=languages[0], status_code=404, request=request
+        )
     if request.url.path == "/resource":
         data_link = "/resource?" + urlencode({"iri": iri}) + "&"
     else:
         data_link = request.url.path + "?"
     context = {"description": description, "formats": DATA_FORMATS, "data_link": data_link}
-    return render("resource.html", context, language=languages[0])
+    return render("resource.html", context, language=languages[0], request=request)
 
 
 def router() -> APIRouter:
@@ -197,7 +199,7 @@ def router() -> APIRouter:
             languages = languages_of(request, lang)
             page = document(ONTOLOGY_FILE, languages)
             context = {"page": page, "formats": DATA_FORMATS}
-            return render("ontology.html", context, language=languages[0])
+            return render("ontology.html", context, language=languages[0], request=request)
         chosen = choose(GRAPHS, request.headers.get("accept"), [format] if format else [])
         if chosen.rdf == ox.RdfFormat.TURTLE:  # the file itself, comments and all
             return Response(

@@ -259,7 +259,8 @@ def router(catalog: Catalog) -> APIRouter:
             return infos
         links = {q.name: f"/queries/{q.name}?{urlencode(q.example_values())}" for q in catalog}
         context = {"queries": infos, "example_links": links, "formats": PAGE_FORMATS}
-        return render("queries.html", context, language=languages_of(request, lang)[0])
+        language = languages_of(request, lang)[0]
+        return render("queries.html", context, language=language, request=request)
 
     for query in catalog:
         description = (query.description + "\n\n" if query.description else "") + (

@@ -1,4 +1,4 @@
-"""Pages for people: the landing page with the SPARQL editor, the static files, HTML helpers.
+"""Pages for people: the landing page, the SPARQL editor, the static files, HTML helpers.
 
 Pages are rendered by Jinja2 with autoescaping (every value from the data is escaped) and sent
 with security headers: a Content-Security-Policy that allows this host only, ``nosniff`` and
@@ -22,7 +22,9 @@ from kringloop.graph.errors import NotFoundError
 from kringloop.graph.store import Store
 from kringloop.queries.catalog import Catalog
 from kringloop.queries.describe import dataset_overview
+from kringloop.queries.visual.model import TERMS
 from kringloop.queries.vocabulary import compact
+from kringloop.service import i18n
 from kringloop.service.deps import get_store
 
 SERVICE_DIR = Path(__file__).resolve().parent
@@ -32,8 +34,8 @@ TEMPLATES_DIR = SERVICE_DIR / "templates"
 ID_BASE = "https://w3id.org/kringloop/id/"
 NS = "https://w3id.org/kringloop/ns#"
 ONTOLOGY_IRI = "https://w3id.org/kringloop/ns"
-#: Languages the pages choose labels in, and the fallback.
-LANGUAGES = ("en", "nl", "fr")
+#: Languages the pages are written in (Dutch, the default, first).
+LANGUAGES = i18n.LANGUAGES
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -46,9 +48,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-#: The first tab of the editor: what kinds of things each graph holds.
+#: The first tab of the editor: what kinds of things each graph holds (its comment is said in
+#: the page's language).
 OVERVIEW_QUERY = """\
-# What each graph holds: classes and how many instances they have.
+# {comment}
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?graph ?class (COUNT(DISTINCT ?thing) AS ?instances)
 WHERE {
@@ -78,32 +81,26 @@ def href(iri: str) -> str:
 
 
 def preferred_languages(accept_language: str | None, asked: str | None = None) -> list[str]:
-    """The page languages a reader prefers, best first (``?lang=`` beats Accept-Language).
+    """The page languages a reader prefers, best first (``?lang=`` beats Accept-Language),
+    then the others, Dutch first: the default (`kringloop.service.i18n.page_languages`).
 
     >>> preferred_languages("fr-BE, nl;q=0.8, en;q=0.5")
     ['fr', 'nl', 'en']
-    >>> preferred_languages("de, nl;q=0.2, fr;q=0"), preferred_languages(None, "nl")
-    (['nl', 'en'], ['nl', 'en'])
+    >>> preferred_languages("de, nl;q=0.2, fr;q=0"), preferred_languages(None, "en")
+    (['nl', 'en', 'fr'], ['en', 'nl', 'fr'])
     """
-    ranked: list[tuple[float, int, str]] = []
-    for index, element in enumerate((accept_language or "").split(",")):
-        tag, *params = (part.strip() for part in element.split(";"))
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        language = tag.lower().split("-")[0]
-        if language in LANGUAGES and q > 0:
-            ranked.append((-q, index, language))
-    chosen = [language for _, _, language in sorted(ranked)]
-    if asked and asked.lower() in LANGUAGES:
-        chosen.insert(0, asked.lower())
-    chosen.append("en")
-    return list(dict.fromkeys(chosen))
+    return i18n.page_languages(accept_language, asked)
+
+
+def term_name(iri: str, language: str) -> str | None:
+    """kringloop's name for a common term of another vocabulary (rdfs:comment, prov:...) in
+    ``language``, when its own labels do not say it (`kringloop.queries.visual.model.TERMS`).
+
+    >>> term_name("http://www.w3.org/2000/01/rdf-schema#comment", "nl")
+    'opmerking'
+    """
+    forms = TERMS.get(iri)
+    return forms[i18n.column(language)] if forms else None
 
 
 def _environment() -> Environment:
@@ -113,7 +110,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(href=href, short=compact)
+    environment.globals.update(href=href, short=compact, term_name=term_name)
     return environment
 
 
@@ -124,30 +121,62 @@ def render(
     template: str,
     context: Mapping[str, object],
     *,
-    language: str = "en",
+    language: str = i18n.DEFAULT,
     status_code: int = 200,
+    request: Request | None = None,
 ) -> HTMLResponse:
-    """A page from ``template``, escaped, with the security headers."""
-    html = TEMPLATES.get_template(template).render(language=language, **context)
-    headers = {**SECURITY_HEADERS, "Content-Language": language, "Vary": "Accept, Accept-Language"}
+    """A page from ``template`` in ``language``, escaped, with the security headers; with
+    ``request``, its language switch links to the same page in the other languages."""
+    t = i18n.Words(language)
+    switch = (
+        i18n.switch(request.url.path, list(request.query_params.multi_items()), t.language)
+        if request is not None
+        else i18n.switch("/", [], t.language)
+    )
+    values = {"language": t.language, "t": t, "switch": switch, **context}
+    html = TEMPLATES.get_template(template).render(values)
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Language": t.language,
+        "Vary": "Accept, Accept-Language",
+    }
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
-def editor_config(catalog: Catalog) -> dict[str, object]:
-    """What ``static/editor.js`` needs: endpoint, prefixes, the named queries as tabs."""
+def page_language(request: Request, asked: str | None = None) -> str:
+    """The language of the page for ``request`` (``?lang=``, Accept-Language, else Dutch)."""
+    lang = asked if asked is not None else request.query_params.get("lang")
+    return i18n.page_languages(request.headers.get("accept-language"), lang)[0]
+
+
+def editor_config(catalog: Catalog, language: str = i18n.DEFAULT) -> dict[str, object]:
+    """What ``static/editor.js`` needs: endpoint, prefixes, the named queries as tabs, and
+    the names of its fields in the page's language."""
+    t = i18n.Words(language)
     return {
         "endpoint": "/sparql",
         "prefixes": "/static/prefixes.json",
         "args": [{"name": "union", "value": "true"}],
-        "overview": {"name": "Overview", "query": OVERVIEW_QUERY},
+        "overview": {
+            "name": t("editor.overview"),
+            "query": OVERVIEW_QUERY.replace("{comment}", t("editor.overview.comment")),
+        },
+        "labels": {
+            "endpoint": t("editor.endpoint-field"),
+            "query": t("editor.query"),
+            "addTab": t("editor.add-tab"),
+        },
         "tabs": [{"name": q.name, "query": q.example_text()} for q in catalog],
     }
 
 
+#: The examples the landing page links to (a request that closes loops on the demo data).
+EXAMPLE_REQUEST = (("what", "bureaustoelen"), ("near", "Hasselt"), ("business_models", "lease"))
+
+
 def router(catalog: Catalog) -> APIRouter:
-    """The landing page and the static files."""
+    """The landing page, the SPARQL editor, the favicon and the static files."""
     routes = APIRouter(include_in_schema=False)
-    config = editor_config(catalog)
 
     @routes.get("/", response_class=HTMLResponse)
     def landing(
@@ -155,15 +184,25 @@ def router(catalog: Catalog) -> APIRouter:
         store: Annotated[Store, Depends(get_store)],
         lang: Annotated[str | None, Query()] = None,
     ) -> HTMLResponse:
-        languages = preferred_languages(request.headers.get("accept-language"), lang)
         graphs = dataset_overview(store)
+        language = page_language(request, lang)
         context = {
             "graphs": graphs,
             "total": sum(g.triples for g in graphs),
             "query_count": len(catalog),
-            "editor": config,
+            "example": urlencode([*EXAMPLE_REQUEST, ("lang", language)]),
         }
-        return render("landing.html", context, language=languages[0])
+        return render("landing.html", context, language=language, request=request)
+
+    @routes.get("/sparql-editor", response_class=HTMLResponse)
+    def editor(request: Request, lang: Annotated[str | None, Query()] = None) -> HTMLResponse:
+        language = page_language(request, lang)
+        context = {"editor": editor_config(catalog, language)}
+        return render("editor.html", context, language=language, request=request)
+
+    @routes.get("/favicon.ico")
+    def favicon() -> Response:
+        return static_file("favicon.ico")
 
     @routes.get("/static/{path:path}")
     def static(path: str) -> Response:
@@ -180,6 +219,8 @@ def static_file(path: str) -> Response:
     media_type, _ = mimetypes.guess_type(target.name)
     if target.suffix == ".js":
         media_type = "text/javascript"
+    elif target.suffix == ".ico":
+        media_type = "image/x-icon"
     headers = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
     return FileResponse(target, media_type=media_type, headers=headers)
 

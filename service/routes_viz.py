@@ -8,17 +8,16 @@ Content-Security-Policy with a fresh nonce.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from kringloop.graph import Store
 from kringloop.graph.errors import NotFoundError
 from kringloop.queries import jobs, visual, visual_chains
-from kringloop.queries.request import MatchRequest
 from kringloop.queries.visual import VizError, VizGraph
-from kringloop.service import viz
+from kringloop.service import i18n, match_form, viz
 from kringloop.service.deps import get_store
 from kringloop.service.errors import RequestError
 from kringloop.service.routes_ui import preferred_languages
@@ -29,9 +28,11 @@ Lang = Annotated[str | None, Query(description="en, nl or fr (else Accept-Langua
 Cap = Annotated[int, Query(ge=1, le=5000, description="at most this many nodes are drawn")]
 
 
-def _page(graph: VizGraph) -> HTMLResponse:
+def _page(request: Request, graph: VizGraph, back: str | None = None) -> HTMLResponse:
     nonce = viz.new_nonce()
-    body = viz.render(graph, nonce=nonce, inline=False)
+    pairs = list(request.query_params.multi_items())
+    switch = i18n.switch(request.url.path, pairs, graph.language)
+    body = viz.render(graph, nonce=nonce, inline=False, switch=switch, back=back)
     return HTMLResponse(body, headers=dict(viz.headers_for(graph.language, nonce)))
 
 
@@ -66,7 +67,7 @@ def neighbourhood(
     graph = visual.neighbourhood(
         store, iri, depth=depth, filters=filters, languages=_languages(request, lang), cap=cap
     )
-    return _page(graph)
+    return _page(request, graph)
 
 
 @router.get(
@@ -89,29 +90,36 @@ def match(
     within_km: Annotated[float, Query(gt=0, le=1000)] = 50,
     quantity: Annotated[float | None, Query(gt=0)] = None,
     top: Annotated[int, Query(ge=1, le=50)] = 5,
+    business_models: Annotated[
+        list[str] | None, Query(description="accepted business models (slugs or labels)")
+    ] = None,
     lang: Lang = None,
 ) -> HTMLResponse:
-    """A stored match by ``id``, or a fresh one for ``what`` near ``near``."""
+    """A stored match by ``id``, or a fresh one for ``what`` near ``near`` (and any other
+    field of the request, named as the request form names them: see ``/find``)."""
     languages = _languages(request, lang)
     if id is not None:
         graph = visual_chains.stored_match(store, id, languages=languages)
-    elif what:
-        try:
-            body = MatchRequest(
-                what=what, near=near, within_km=within_km, quantity=quantity, top_k=top
-            )
-        except ValidationError as err:
-            messages = "; ".join(str(e["msg"]) for e in err.errors())
-            raise RequestError(
-                f"this match cannot be made: {messages}",
-                hint="see POST /match in /docs for what each field takes",
-            ) from err
-        partners = request.app.state.settings.max_loop_partners
-        result = request.app.state.runner.call(jobs.match_job, body, partners)  # time limit
-        graph = visual_chains.fresh_match(store, result, languages=languages)
-    else:
+        return _page(request, graph, back=f"/match/{quote(id)}?lang={languages[0]}")
+    if not what:
         raise VizError("say which match", hint="give id=..., or what=... and near=...")
-    return _page(graph)
+    pairs = [
+        ("top_k" if k == "top" else k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in ("cap",)
+    ]
+    form = match_form.parse(pairs)
+    if form.request is None:
+        problems = "; ".join(f"{e.field}: {e.code}" for e in form.errors)
+        raise RequestError(
+            f"this match cannot be made: {problems}",
+            hint="see POST /match in /docs for what each field takes",
+        )
+    partners = request.app.state.settings.max_loop_partners
+    result = request.app.state.runner.call(jobs.match_job, form.request, partners)  # time limit
+    graph = visual_chains.fresh_match(store, result, languages=languages)
+    back = "/find?" + match_form.query(form.request, language=languages[0])
+    return _page(request, graph, back=back)
 
 
 @router.get("/loops", response_class=HTMLResponse, summary="Closed and open loops")
@@ -124,10 +132,12 @@ def loops(
     cap: Cap = visual.DEFAULT_CAP,
 ) -> HTMLResponse:
     """Every closed loop and every gap (with its missing role) of the loop census."""
+    languages = _languages(request, lang)
     graph = visual_chains.loops_graph(
-        store, category=category, region=region, languages=_languages(request, lang), cap=cap
+        store, category=category, region=region, languages=languages, cap=cap
     )
-    return _page(graph)
+    query = urlencode([(k, v) for k, v in (("category", category), ("region", region)) if v])
+    return _page(request, graph, back=f"/loops?{query}&lang={languages[0]}".replace("?&", "?"))
 
 
 @router.get("/lib/{name}", include_in_schema=False)

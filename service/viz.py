@@ -1,7 +1,9 @@
-"""The graph pages as HTML: vis-network (the library pyvis bundles) around the node and edge
-lists of `kringloop.queries.visual`, fully offline and escaped.
+"""The graph pages as HTML: a pyvis ``Network`` of the node and edge lists of
+`kringloop.queries.visual`, drawn by vis-network (the copy pyvis bundles), fully offline and
+escaped.
 
-pyvis's own template is not used: it loads bootstrap from a CDN, does not escape its heading,
+pyvis builds the network (nodes, edges, options) and renders it, but through kringloop's own
+template, not pyvis's: that one loads bootstrap from a CDN, does not escape its heading,
 switches tooltips to ``innerHTML`` when a title contains "href", and its loading bar swallows
 clicks. The page here is a Jinja2 template with autoescaping; the data travels as JSON in a
 ``<script type="application/json">`` block (``<``, ``>`` and ``&`` escaped) and reaches the
@@ -122,6 +124,9 @@ TEXT: dict[str, tuple[str, str, str]] = {
     ),
     "more-than": ("more than {}", "meer dan {}", "plus de {}"),
     "counts": ("{} nodes, {} links", "{} knopen, {} verbindingen", "{} nœuds, {} liens"),
+    "home": ("kringloop start page", "kringloop-startpagina", "page d'accueil de kringloop"),
+    "back": ("Back to the page", "Terug naar de pagina", "Retour à la page"),
+    "nav": ("Language", "Taal", "Langue"),
 }
 _LANGUAGES = ("en", "nl", "fr")
 
@@ -236,11 +241,22 @@ def vis_options(graph: VizGraph) -> dict[str, Any]:
     return {
         "physics": {"enabled": False},
         "layout": {"improvedLayout": False, "randomSeed": 7},
-        "nodes": {"size": 14, "font": {"size": 14, "face": "system-ui, sans-serif"}},
+        "nodes": {
+            "size": 14,
+            "font": {
+                "size": 14,
+                "face": "system-ui, sans-serif",
+                "color": "#1d2329",
+                "strokeWidth": 4,
+                "strokeColor": "#ffffff",
+            },
+            # long names wrap under the node instead of being cut
+            "widthConstraint": {"maximum": 170},
+        },
         "edges": {
             "smooth": False,
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}},
-            "font": {"size": 12, "align": "horizontal", "strokeWidth": 3},
+            "font": {"size": 12, "align": "horizontal", "strokeWidth": 4, "color": "#1d2329"},
         },
         "interaction": {
             "hover": True,
@@ -265,8 +281,8 @@ def _group_style(key: str) -> dict[str, Any]:
             "shapeProperties": {"borderDashes": [6, 4]},
             "borderWidth": 2,
         }
-    if key == "caption":
-        return {"shape": "text", "font": {"size": 16, "color": "#1D2329", "bold": True}}
+    if key == "caption":  # the size follows the nodes' (readable at every zoom)
+        return {"shape": "text", "font": {"color": "#1D2329"}}
     shape, colour = KIND_STYLES.get(name, KIND_STYLES["other"])
     style: dict[str, Any] = {"shape": shape, "color": _colour(colour, "#5F6B76")}
     if name == "buyers":
@@ -299,6 +315,7 @@ def page_data(graph: VizGraph, *, base: str = "") -> dict[str, Any]:
     nodes = []
     for n in graph.nodes:
         x, y = graph.positions.get(n.id, (0.0, 0.0))
+        narrow = graph.narrow.get(n.id)
         nodes.append(
             {
                 "id": n.id,
@@ -311,6 +328,7 @@ def page_data(graph: VizGraph, *, base: str = "") -> dict[str, Any]:
                 "iri": n.iri,
                 "facts": [list(f) for f in n.facts],
                 "links": _links(n.iri, base=base, language=language),
+                **({"narrow": list(narrow)} if narrow else {}),
             }
         )
     labels = len(graph.edges) <= 120 or graph.kind != "neighbourhood"
@@ -418,11 +436,61 @@ def _environment() -> Environment:
 TEMPLATES = _environment()
 
 
+def network(graph: VizGraph, *, base: str = "") -> Any:
+    """The pyvis ``Network`` of ``graph``: its nodes, edges and options.
+
+    Nodes and edges are appended to ``net.nodes`` and ``net.edges`` (``add_node`` and
+    ``add_edge`` check every earlier node: quadratic), with positions computed on the server;
+    colours go through ``groups`` (per-node colours get lost in large graphs)."""
+    from pyvis.network import Network
+
+    data = page_data(graph, base=base)
+    net = Network(directed=True, heading=graph.title, cdn_resources="in_line")
+    net.nodes = data["nodes"]
+    net.edges = data["edges"]
+    net.options = data["options"]
+    return net
+
+
+class _Page:
+    """The template pyvis renders through (``net.templateEnv``, ``net.path``): kringloop's own
+    page, escaped, with pyvis's nodes, edges and options in a JSON block (pyvis's template
+    loads scripts from a CDN and does not escape its heading)."""
+
+    def __init__(self, graph: VizGraph, context: dict[str, Any], base: str) -> None:
+        self.graph = graph
+        self.context = context
+        self.base = base
+
+    def get_template(self, name: str) -> _Page:
+        return self
+
+    def render(self, **values: Any) -> str:
+        data = {
+            "nodes": values["nodes"],
+            "edges": values["edges"],
+            "options": json.loads(values["options"]),
+            "centre": self.graph.centre,
+            "base": self.base,
+            "sent": {"nodes": len(values["nodes"]), "edges": len(values["edges"])},
+        }
+        context = {**self.context, "title": values["heading"], "data": script_json(data)}
+        return TEMPLATES.get_template("viz.html").render(**context)
+
+
 def render(
-    graph: VizGraph, *, nonce: str | None = None, inline: bool = True, base: str = ""
+    graph: VizGraph,
+    *,
+    nonce: str | None = None,
+    inline: bool = True,
+    base: str = "",
+    switch: Sequence[Any] = (),
+    back: str | None = None,
 ) -> str:
-    """The page for ``graph``: vis-network inlined (``inline``) or from ``/viz/lib``; links
-    to linked-data pages and neighbourhoods under ``base`` ("" for this host)."""
+    """The page for ``graph``, built as a pyvis ``Network`` (`network`) and rendered through
+    kringloop's template: vis-network inlined (``inline``) or from ``/viz/lib``; links to
+    linked-data pages and neighbourhoods under ``base`` ("" for this host); ``switch`` the
+    language links, ``back`` a link to the page the graph belongs to."""
     nonce = nonce or new_nonce()
     language = graph.language
     cap_message = ""
@@ -435,7 +503,6 @@ def render(
         )
     context: dict[str, Any] = {
         "language": language,
-        "title": graph.title,
         "csp": content_security_policy(nonce, inline=inline, meta=True),
         "nonce": nonce,
         "inline": inline,
@@ -450,10 +517,16 @@ def render(
         "cap_message": cap_message,
         "notes": graph.notes,
         "legend": legend(graph),
-        "text": {k: say(k, language) for k in ("panel", "hint", "legend")},
-        "data": script_json(page_data(graph, base=base)),
+        "text": {k: say(k, language) for k in ("panel", "hint", "legend", "home", "back", "nav")},
+        "switch": list(switch),
+        "back": back,
+        "home": f"{base}/?lang={language}",
     }
-    return TEMPLATES.get_template("viz.html").render(**context)
+    net = network(graph, base=base)
+    net.templateEnv = _Page(graph, context, base)
+    net.path = "viz.html"
+    html: str = net.generate_html(name="page.html")
+    return html
 
 
 def write(graph: VizGraph, path: Path, *, base: str = "") -> Path:

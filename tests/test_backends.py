@@ -19,7 +19,6 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import Dataset, Graph
-from rdflib.compare import isomorphic
 
 from kringloop.graph import load as loading
 from kringloop.graph.bundle import graph_iri, initialise
@@ -32,6 +31,7 @@ from kringloop.queries.matchmaker import match
 from kringloop.queries.request import MatchRequest
 from kringloop.service.app import create_app
 from tests.conftest import VIRTUOSO_MAX_ROWS, Backend
+from tests.rdfcompare import isomorphic
 from tests.test_demo import README_REQUESTS
 from tests.test_named_queries import golden_store
 

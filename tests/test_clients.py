@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, POST, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from tests.conftest import free_port
+from tests.rdfcompare import isomorphic
 from tests.test_serve import wait_for
 
 TOKEN = "client-test-token"

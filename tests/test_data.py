@@ -74,7 +74,30 @@ PERSONAL_NAMES = (
     "Corijn",
     "Vandermeeren",
     "Van der Meeren",
+    # People named on the pages the seed's cases come from.
+    "Karel Gregoire",
+    "Lorenzo Delorenzi",
+    "Johan Perdieus",
+    "Gerard Govers",
+    "Sara Nies",
+    "Stijn De Meulemeester",
+    "Bart De Bruyne",
+    "Julie Nauwelaerts",
+    "Filip Lietaer",
+    "Timo Wyffels",
+    "Ludwig Caluwé",
+    "Stijn Devaere",
+    "Peter Putteman",
+    "Jonathan De Valck",
 )
+SEED = DATA_DIR / "seed" / "network.ttl"
+NUTS = DATA_DIR / "nuts.ttl"
+NUTS_SOURCE = DATA_DIR / "reference" / "nuts-bel-lvl3.gc"
+NUTS_CODE = "http://data.europa.eu/nuts/code/"
+PROV = Namespace("http://www.w3.org/ns/prov#")
+SCHEMA = Namespace("https://schema.org/")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
 
 
 def _rel(path: Path) -> str:
@@ -102,6 +125,7 @@ def test_data_folder_has_the_expected_files() -> None:
     expected = {
         "cpv.ttl",
         "places.ttl",
+        "nuts.ttl",
         "seed/network.ttl",
         "market/market.ttl",
         "codelists/strategies.ttl",
@@ -149,6 +173,60 @@ def test_build_axioms_reproduces_axioms_ttl(tmp_path: Path) -> None:
     assert out.read_bytes() == AXIOMS.read_bytes(), "rerun data/scripts/build_axioms.py"
 
 
+def test_build_nuts_reproduces_nuts_ttl(tmp_path: Path) -> None:
+    """data/nuts.ttl is what build_nuts.py makes of the EU's code list."""
+    out = tmp_path / "nuts.ttl"
+    subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPTS / "build_nuts.py"),
+            "--source",
+            str(NUTS_SOURCE),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert out.read_bytes() == NUTS.read_bytes(), "rerun data/scripts/build_nuts.py"
+
+
+def test_nuts_regions_nest_by_code() -> None:
+    """44 arrondissements under 10 provinces and Brussels, under 3 regions, by code prefix."""
+    nuts = Graph().parse(NUTS, format="turtle")
+    codes = {str(c)[len(NUTS_CODE) :] for c in nuts.subjects(RDF.type, KL.NutsRegion)}
+    assert len([c for c in codes if len(c) == 5]) == 44
+    assert {c for c in codes if len(c) == 3} == {"BE1", "BE2", "BE3"}
+    assert len([c for c in codes if len(c) == 4]) == 11
+    for code in codes:
+        region = URIRef(NUTS_CODE + code)
+        assert nuts.value(region, SKOS.notation) == Literal(code)
+        assert _langs(nuts, region, SKOS.prefLabel), code
+        if len(code) > 3:
+            assert nuts.value(region, SKOS.broader) == URIRef(NUTS_CODE + code[:-1]), code
+    kortrijk = URIRef(NUTS_CODE + "BE254")
+    assert nuts.value(kortrijk, SKOS.prefLabel) is not None
+    assert {"nl", "fr", "en", "de"} <= _langs(nuts, kortrijk, SKOS.prefLabel)
+
+
+def test_places_lie_in_a_nuts_region_that_gives_their_region(graph: Graph) -> None:
+    """Every place has its arrondissement; its kl:region is the kringloop region that is
+    skos:exactMatch to the province above it (for Brussels, the level-2 region)."""
+    places = sorted(p for p in graph.subjects(RDF.type, KL.Place) if isinstance(p, URIRef))
+    assert len(places) >= 45
+    by_nuts = {
+        graph.value(region, SKOS.exactMatch): region
+        for region in graph.subjects(RDF.type, KL.Region)
+    }
+    for place in places:
+        arrondissement = graph.value(place, KL.nutsRegion)
+        assert arrondissement is not None, f"{place} has no kl:nutsRegion"
+        assert (arrondissement, RDF.type, KL.NutsRegion) in graph, arrondissement
+        assert len(str(arrondissement)) == len(NUTS_CODE) + 5, arrondissement
+        province = graph.value(arrondissement, SKOS.broader)
+        assert graph.value(place, KL.region) == by_nuts[province], place
+
+
 def test_check_places_passes() -> None:
     result = subprocess.run(
         [sys.executable, str(SCRIPTS / "check_places.py")],
@@ -185,8 +263,8 @@ def test_codelist_labels_and_definitions(path: Path) -> None:
     concepts = sorted(c for c in parsed.subjects(SKOS.inScheme, None) if isinstance(c, URIRef))
     assert concepts
     for concept in concepts:
-        assert {"en", "nl"} <= _langs(parsed, concept, SKOS.prefLabel), concept
-        assert {"en", "nl"} <= _langs(parsed, concept, SKOS.definition), concept
+        assert {"en", "nl", "fr"} <= _langs(parsed, concept, SKOS.prefLabel), concept
+        assert {"en", "nl", "fr"} <= _langs(parsed, concept, SKOS.definition), concept
         assert (concept, RDF.type, SKOS.Concept) in parsed, concept
         top = (concept, SKOS.topConceptOf, None) in parsed
         broader = (concept, SKOS.broader, None) in parsed
@@ -276,6 +354,8 @@ def _coordinates(graph: Graph, subject: URIRef) -> tuple[float, float]:
 
 
 def test_every_organisation_has_a_site_in_a_known_place(graph: Graph) -> None:
+    """Market organisations have a site; a seed organisation has one only where a source
+    names its town."""
     organisations = sorted(
         o for o in graph.subjects(RDF.type, KL.Organisation) if isinstance(o, URIRef)
     )
@@ -283,7 +363,7 @@ def test_every_organisation_has_a_site_in_a_known_place(graph: Graph) -> None:
     for organisation in organisations:
         assert graph.value(organisation, RDFS.label) is not None, organisation
         sites = list(graph.objects(organisation, KL.hasSite))
-        assert sites, f"{organisation} has no site"
+        assert sites or not str(organisation).startswith(EX_ORG), f"{organisation} has no site"
         for site in sites:
             place = graph.value(site, KL.place)
             assert (place, RDF.type, KL.Place) in graph, f"{site}: place {place} not in places.ttl"
@@ -328,32 +408,66 @@ def test_no_personal_names_from_the_seed_page(path: Path) -> None:
     assert not found, f"{_rel(path)} contains {found}"
 
 
-def test_seed_network_states_only_sourced_facts() -> None:
-    seed = Graph()
-    seed.parse(DATA_DIR / "seed" / "network.ttl", format="turtle")
+@pytest.fixture(scope="module")
+def seed() -> Graph:
+    return Graph().parse(SEED, format="turtle")
+
+
+def test_every_seed_resource_rests_on_a_source_with_an_address_and_a_date(seed: Graph) -> None:
+    """Each typed resource of the seed has prov:wasDerivedFrom a source that a reader can
+    check: a web page with its schema:url and the date it was read (kl:retrieved)."""
+    typed = {s for s in seed.subjects(RDF.type, None) if isinstance(s, URIRef)}
+    sources = {s for s in typed if (s, RDF.type, PROV.Entity) in seed}
+    assert len(sources) >= 20
+    facts = typed - sources
+    assert all(str(s).startswith("https://w3id.org/kringloop/id/") for s in typed)
+    unsourced = sorted(s for s in facts if (s, PROV.wasDerivedFrom, None) not in seed)
+    assert not unsourced, unsourced
+    cited = {o for o in seed.objects(None, PROV.wasDerivedFrom) if isinstance(o, URIRef)}
+    assert cited == set(seed.objects(None, PROV.wasDerivedFrom)), "a source that is not an IRI"
+    assert cited <= sources, sorted(cited - sources)
+    for source in sorted(cited):
+        url = seed.value(source, SCHEMA.url)
+        assert isinstance(url, URIRef) and str(url).startswith(("http://", "https://")), source
+        read = seed.value(source, KL.retrieved)
+        assert isinstance(read, Literal) and read.datatype == XSD_DATE, source
+        assert (source, PROV.wasDerivedFrom, None) not in seed, f"{source} cites another source"
+        assert seed.value(source, DCTERMS.title) is not None, source
+
+
+def test_seed_documents_at_least_twenty_cases(seed: Graph) -> None:
+    projects = sorted(
+        p for p in seed.subjects(RDF.type, KL.ProcurementProject) if isinstance(p, URIRef)
+    )
+    assert len(projects) >= 20
+    buyers = {seed.value(p, KL.buyer) for p in projects}
+    assert len(buyers) >= 15, "cases of many buyers, not one"
+    for project in projects:
+        assert seed.value(project, KL.buyer) is not None, project
+        assert seed.value(project, RDFS.label) is not None, project
+
+
+def test_seed_network_states_only_sourced_facts(seed: Graph) -> None:
     networks = list(seed.subjects(RDF.type, KL.LearningNetwork))
     assert len(networks) == 1
     roles: dict[str, int] = {}
     for membership in seed.subjects(RDF.type, KL.Membership):
         role = str(seed.value(membership, KL.membershipRole)).rsplit("/", 1)[1]
         roles[role] = roles.get(role, 0) + 1
-    assert roles == {"facilitator": 5, "participant": 4}
+    assert roles == {"facilitator": 8, "participant": 4}
     shares = [
         float(share.toPython())
         for share in seed.objects(None, KL.reusedMassShare)
         if isinstance(share, Literal)
     ]
     assert shares == [0.77]
-    prov = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
-    typed = {s for s in seed.subjects(RDF.type, None) if isinstance(s, URIRef)}
-    unsourced = sorted(
-        s
-        for s in typed
-        if (s, prov, None) not in seed
-        and not str(s).startswith("https://w3id.org/kringloop/id/source/lerend")
-    )
-    assert not unsourced, unsourced
-    assert all(str(s).startswith("https://w3id.org/kringloop/id/") for s in typed)
+    [(project, _reused)] = list(seed.subject_objects(KL.reusedMassKg))
+    assert seed.value(project, KL.pieces) == Literal(329)
+    # The page's participants are those a source names as signatories, not the quoted ones.
+    quoted = URIRef("https://w3id.org/kringloop/id/organisation/perstorp-oxo-belgium")
+    assert (None, KL.member, quoted) not in seed
+    assert (quoted, KL.hasSite, None) not in seed
+    assert (None, KL.buyer, quoted) not in seed
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,13 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from rdflib import Dataset, Graph
-from rdflib.compare import isomorphic
 
 from kringloop.graph import Store
 from kringloop.graph.bundle import graph_iri
 from kringloop.service.app import create_app
 from kringloop.service.settings import Settings
-from tests.rdfcompare import same_dataset
+from tests.rdfcompare import isomorphic, same_dataset
 
 TOKEN = "gsp-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

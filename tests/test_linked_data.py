@@ -12,7 +12,6 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import isomorphic
 
 from kringloop.graph import OxigraphStore
 from kringloop.graph.bundle import graph_iri
@@ -21,6 +20,7 @@ from kringloop.queries.catalog import load_catalog
 from kringloop.service.app import create_app
 from kringloop.service.routes_ui import preferred_languages
 from kringloop.service.settings import Settings
+from tests.rdfcompare import isomorphic
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample.trig"
 ID = "https://w3id.org/kringloop/id/"
@@ -52,7 +52,7 @@ def h1(page: str) -> str:
 
 
 def test_a_browser_gets_a_page_with_types_properties_and_local_links(client: TestClient) -> None:
-    response = client.get("/id/product/office-chair", headers=HTML)
+    response = client.get("/id/product/office-chair", headers={**HTML, "accept-language": "en"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
@@ -81,7 +81,8 @@ def test_pages_carry_security_headers(client: TestClient) -> None:
         ("nl", None, "bureaustoel"),
         ("fr-BE,fr;q=0.9", None, "chaise de bureau"),
         ("de, en;q=0.1", None, "office chair"),
-        ("de", None, "office chair"),
+        ("de", None, "bureaustoel"),  # none of nl, fr, en accepted: Dutch, the default
+        ("", None, "bureaustoel"),
         ("fr;q=0.5, nl;q=0.9", None, "bureaustoel"),
         ("nl;q=0, fr;q=0.2", None, "chaise de bureau"),
         ("nl", "fr", "chaise de bureau"),
@@ -99,8 +100,8 @@ def test_labels_follow_the_readers_languages(
 
 def test_language_preferences_with_q_values() -> None:
     assert preferred_languages("fr;q=0.3, nl-BE;q=0.8, en") == ["en", "nl", "fr"]
-    assert preferred_languages("*") == ["en"]
-    assert preferred_languages("nl;q=abc, fr") == ["fr", "en"]
+    assert preferred_languages("*") == ["nl", "en", "fr"]
+    assert preferred_languages("nl;q=abc, fr") == ["fr", "nl", "en"]
 
 
 def expected_description() -> Graph:
@@ -150,7 +151,7 @@ def test_format_parameter_and_any_iri(client: TestClient) -> None:
 
 
 def test_concept_schemes_are_served_at_their_kind(client: TestClient) -> None:
-    response = client.get("/id/strategy", headers=HTML)
+    response = client.get("/id/strategy", headers={**HTML, "accept-language": "en"})
     assert response.status_code == 200 and h1(response.text) == "Circular strategies"
 
 
@@ -188,7 +189,8 @@ def test_every_value_is_escaped(app_client: tuple[TestClient, OxigraphStore]) ->
     page = client.get("/id/product/office-chair", headers={**HTML, "accept-language": "nl"}).text
     assert "<script>alert" not in page and "<b>bold" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
-    assert len(re.findall(r"<script\b", page)) == 0
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert scripts == ['<script src="/static/pages.js">']  # the pages' own, nothing inline
 
 
 def test_the_ontology_in_three_forms(client: TestClient) -> None:
@@ -199,37 +201,52 @@ def test_the_ontology_in_three_forms(client: TestClient) -> None:
     jsonld = client.get("/ontology", headers={"accept": "application/ld+json"})
     assert jsonld.headers["content-type"] == "application/ld+json"
     assert isomorphic(Graph().parse(data=jsonld.text, format="json-ld"), source)
-    english = client.get("/ontology", headers=HTML)
+    english = client.get("/ontology", headers={**HTML, "accept-language": "en"})
     assert english.status_code == 200
     assert 'id="Organisation"' in english.text and "Organisation" in english.text
     assert "subclass of" in english.text and "domain" in english.text
     dutch = client.get("/ontology", headers={**HTML, "accept-language": "nl-BE"}).text
     assert "Organisatie" in dutch and 'lang="nl"' in dutch
     assert "Localité" in client.get("/ontology", params={"lang": "fr"}, headers=HTML).text
+    for shown in ("https://w3id.org/kringloop/ns/0.1.0", "kringloop contributors", "2026-12-07"):
+        assert shown in english.text, shown
+    assert 'rel="license"' in english.text and "creativecommons.org/licenses/by/4.0" in english.text
 
 
-def test_the_landing_page_counts_graphs_and_configures_the_editor(client: TestClient) -> None:
+def test_the_landing_page_counts_graphs_and_links_every_task(client: TestClient) -> None:
     response = client.get("/", headers=HTML)
     assert response.status_code == 200
     page = response.text
-    for link in ('href="/docs"', 'href="/queries"', 'href="/sparql"', 'href="/ontology"'):
-        assert link in page
+    for path in ("/find", "/loops", "/loops/gaps", "/organisations", "/sparql-editor", "/queries"):
+        assert f'href="{path}?lang=nl"' in page, path
+    assert 'href="/docs"' in page and 'href="/ontology?lang=nl"' in page
     assert "https://w3id.org/kringloop/graph/market" in page
     assert re.search(r"https://w3id.org/kringloop/graph/market</code></td><td[^>]*>\d", page)
+    # everything the page loads comes from this host
+    for tag, url in re.findall(r'<(script|link)\b[^>]*\b(?:src|href)="([^"]*)"', page):
+        assert url.startswith("/") or url.startswith("data:"), (tag, url)
+
+
+def test_the_sparql_editor_page_configures_yasgui(client: TestClient) -> None:
+    response = client.get("/sparql-editor", headers=HTML)
+    assert response.status_code == 200
+    page = response.text
+    assert 'href="/sparql"' in page
     config_text = re.search(
         r'<script type="application/json" id="editor-config">(.*?)</script>', page, re.DOTALL
     )
     assert config_text
     config = json.loads(config_text.group(1))
     assert config["endpoint"] == "/sparql" and config["prefixes"] == "/static/prefixes.json"
+    assert config["overview"]["name"] == "Overzicht"  # the page's language: Dutch by default
     names = [tab["name"] for tab in config["tabs"]]
     assert names == load_catalog().names()
     assert all("VALUES" in t["query"] or "?_" not in t["query"] for t in config["tabs"])
     assert re.findall(r'<script src="([^"]+)"', page) == [
+        "/static/pages.js",
         "/static/yasgui/yasgui.min.js",
         "/static/editor.js",
     ]
-    # everything the page loads comes from this host
     for tag, url in re.findall(r'<(script|link)\b[^>]*\b(?:src|href)="([^"]*)"', page):
         assert url.startswith("/") or url.startswith("data:"), (tag, url)
 

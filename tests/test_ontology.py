@@ -156,7 +156,7 @@ def test_vocabulary_header(vocabulary: Graph) -> None:
 
 
 @pytest.mark.parametrize("predicate", [RDFS.label, SKOS.definition], ids=["label", "definition"])
-@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize("language", ["en", "nl", "fr"])
 def test_every_term_has_label_and_definition(
     vocabulary: Graph, predicate: URIRef, language: str
 ) -> None:
@@ -171,6 +171,62 @@ def test_every_term_has_label_and_definition(
     )
     assert terms
     assert not missing, f"no {predicate.n3(vocabulary.namespace_manager)}@{language}: {missing}"
+
+
+def test_vocabulary_metadata(vocabulary: Graph) -> None:
+    """Version IRI (ending in the package version), creator, licence and dates, as OBO and
+    Linked Open Vocabularies expect of a published vocabulary."""
+    ontology = URIRef("https://w3id.org/kringloop/ns")
+    version_iri = vocabulary.value(ontology, OWL.versionIRI)
+    assert version_iri == URIRef(f"{ontology}/{kringloop.__version__}")
+    for predicate in (DCTERMS.creator, DCTERMS.created, DCTERMS.modified, DCTERMS.license):
+        assert vocabulary.value(ontology, predicate) is not None, predicate
+    created = vocabulary.value(ontology, DCTERMS.created)
+    modified = vocabulary.value(ontology, DCTERMS.modified)
+    assert isinstance(created, Literal) and isinstance(modified, Literal)
+    assert created.toPython() <= modified.toPython()
+
+
+def test_every_term_is_defined_by_the_vocabulary(vocabulary: Graph) -> None:
+    terms = kl_terms(
+        vocabulary, OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty
+    )
+    ontology = URIRef("https://w3id.org/kringloop/ns")
+    missing = sorted(t for t in terms if (t, RDFS.isDefinedBy, ontology) not in vocabulary)
+    assert terms and not missing, f"no rdfs:isDefinedBy <{ontology}>: {missing}"
+
+
+def test_every_kind_of_process_names_its_cycle(vocabulary: Graph) -> None:
+    """Technical or biological (or both, for take-back and collection): kl:processCycle."""
+    cycle = "https://w3id.org/kringloop/id/cycle/"
+    kinds = set(vocabulary.subjects(RDFS.subClassOf, KL.Process))
+    assert {KL.Composting, KL.AnaerobicDigestion, KL.Cascading} <= kinds
+    for kind in kinds:
+        cycles = {str(c) for c in vocabulary.objects(kind, KL.processCycle)}
+        assert cycles and cycles <= {cycle + "technical", cycle + "biological"}, kind
+    for kind in (KL.Composting, KL.AnaerobicDigestion, KL.Cascading):
+        assert {str(c) for c in vocabulary.objects(kind, KL.processCycle)} == {cycle + "biological"}
+
+
+def test_the_loop_verdict_knows_every_kind_of_process(vocabulary: Graph) -> None:
+    """Each kind of process makes a role, is named in three languages, and the biological ones
+    are the verdict's biological processes: a process the ontology allows is never dropped."""
+    from kringloop.queries import words
+    from kringloop.queries.loop import kinds as loop_kinds
+
+    found = {str(k) for k in vocabulary.subjects(RDFS.subClassOf, KL.Process)}
+    assert found == set(loop_kinds.PROCESS_CLASSES)
+    biological = {
+        str(k)
+        for k in found
+        if {str(c) for c in vocabulary.objects(URIRef(k), KL.processCycle)}
+        == {"https://w3id.org/kringloop/id/cycle/biological"}
+    }
+    assert biological == set(loop_kinds.BIOLOGICAL_PROCESSES)
+    for kind in found:
+        name = kind.rsplit("#", 1)[1]
+        assert f"process.{name}" in words.WORDS, name
+        assert loop_kinds.role_of(kind) in words.WORDS, name
 
 
 def test_labels_are_unique_per_language(vocabulary: Graph) -> None:

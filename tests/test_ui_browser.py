@@ -1,5 +1,5 @@
-"""The landing page in a real browser: YASGUI runs queries against /sparql and nothing leaves
-the host. Needs Debian's chromium and the playwright package (never `playwright install`)."""
+"""The SPARQL editor page in a real browser: YASGUI runs queries against /sparql and nothing
+leaves the host. Needs Debian's chromium and the playwright package (never `playwright install`)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_the_editor_runs_queries_and_stays_on_the_host(server: str, tmp_path: Pa
                 lambda message: problems.append(message.text) if message.type == "error" else None,
             )
             page.on("pageerror", lambda error: problems.append(str(error)))
-            page.goto(server + "/")
+            page.goto(server + "/sparql-editor")
             page.wait_for_selector(".tabPanel.active .yasqe")
 
             # The overview tab: run it, the results table fills.

@@ -46,6 +46,7 @@ EVIL_TTL = f"""\
 <{EX}flow/evil> a kl:Flow ; kl:flowFrom <{EX}organisation/evil> ; kl:flowTo <{REFURB}> ;
     kl:flowOf <{ID}product/office-chair> ; rdfs:label "{EVIL} flow" .
 """
+ENGLISH = {"Accept-Language": "en"}
 #: src/href attributes that leave the page's own host (absolute or protocol-relative URLs).
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//""", re.I)
 
@@ -177,7 +178,10 @@ def test_closed_match_is_a_numbered_loop_with_its_closing_flow(store: OxigraphSt
     assert_consistent(graph)
     assert graph.title == "Chains for office chair near Kortrijk"
     first = [e for e in graph.edges if e.source.startswith("chain-1|")]
-    assert [e.label for e in first] == [str(i) for i in range(1, len(first) + 1)]
+    assert [e.label.split(" · ")[0] for e in first] == [str(i) for i in range(1, len(first) + 1)]
+    # the delivery says its business model and distance
+    distance = result.chains[0].distance_km
+    assert first[0].label == f"1 · lease · {distance:g} km", first[0].label
     assert first[-1].style == "closing" and first[-1].target == first[0].source
     assert not any(n.kind == "missing" for n in graph.nodes if n.id.startswith("chain-1|"))
     supplier = by_id(graph)[first[0].source]
@@ -190,7 +194,7 @@ def test_open_match_ends_in_a_missing_role(store: OxigraphStore) -> None:
     graph = visual_chains.fresh_match(store, result, languages=["fr", "en"])
     assert_consistent(graph)
     missing = by_id(graph)["chain-1|missing"]
-    assert missing.label == "manquant: producteur" and missing.group == "missing"
+    assert missing.label == "manquant\u202f: producteur" and missing.group == "missing"
     open_edges = [e for e in graph.edges if e.style == "open"]
     assert open_edges[0].source.endswith("example-textile-recycling")
     assert {e.target for e in open_edges} == {"chain-1|missing", "chain-1|" + WORKWEAR}
@@ -230,7 +234,20 @@ def test_loops_match_the_census(store: OxigraphStore) -> None:
     census = loops.census(store, today=TODAY)
     missing = [n for n in graph.nodes if n.kind == "missing"]
     assert len(missing) == len(census.gaps)
-    assert sorted(n.title.split("\n")[1] for n in missing) == sorted(g.reason for g in census.gaps)
+    # each gap says its own reason: for an offer, the verdict's sentence (in English here, the
+    # same as the census's); a processor whose flows lead nowhere, and a need, say so
+    drawn = sorted(n.title.split("\n")[1] for n in missing)
+    expected = []
+    for gap in census.gaps:
+        if gap.kind == "supply":
+            expected.append(gap.reason)
+        elif gap.kind == "processor":
+            expected.append(
+                f"{gap.label} has no flow onward: what it takes back goes nowhere the graph knows"
+            )
+        else:
+            expected.append(next(t for t in drawn if t.startswith("no closed loop for")))
+    assert drawn == sorted(expected)
     assert all(n.label == "missing: producer" for n in missing)  # golden: the producer is missing
     closing = [e for e in graph.edges if e.style == "closing"]
     assert {e.target for e in closing} == {lp.supplier for lp in census.loops}
@@ -328,9 +345,13 @@ def test_routes_serve_pages_with_a_nonce_policy(client: TestClient) -> None:
 
 
 def test_routes_for_matches_and_loops(client: TestClient) -> None:
-    loops = client.get("/viz/loops", params={"category": "workwear"})
+    loops = client.get("/viz/loops", params={"category": "workwear", "lang": "en"})
     assert loops.status_code == 200 and "missing: producer" in loops.text
-    fresh = client.get("/viz/match", params={"what": "bureaustoel", "near": "Kortrijk"})
+    dutch = client.get("/viz/loops", params={"category": "workwear"})  # Dutch by default
+    assert dutch.status_code == 200 and "ontbreekt: producent" in dutch.text
+    fresh = client.get(
+        "/viz/match", params={"what": "bureaustoel", "near": "Kortrijk"}, headers=ENGLISH
+    )
     assert fresh.status_code == 200 and "Chains for office chair near Kortrijk" in fresh.text
     assert client.get("/viz/match").status_code == 400
     assert client.get("/viz/match", params={"id": "0000"}).status_code == 404

@@ -1099,6 +1099,10 @@ class Market:
     doc: TurtleDoc = field(default_factory=TurtleDoc)
     towns: dict[str, tuple[float, float]] = field(default_factory=dict)
     offers: int = 0
+    #: Lease and product-as-a-service offers: (offer, org, product, take-back promised).
+    leases: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    #: (org, product type) -> the strategy of the org's own processing offer accepting it.
+    processing: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def load_towns(path: Path) -> dict[str, tuple[float, float]]:
@@ -1185,16 +1189,34 @@ def _validity(rng: random.Random) -> tuple[str, str]:
     )
 
 
-def _strategy(model: str, condition: str) -> str:
+#: Business models whose offer is ranked by what its way back guarantees, not by the model.
+USE_MODELS = ("lease", "product-as-a-service", "pay-per-use")
+
+
+def _strategy(model: str, condition: str) -> str | None:
+    """The strategy a supply offer realises by itself; ``None`` for a lease or a service on
+    new products, which is ranked by its take-back (`settle_lease_strategies`)."""
     if condition == "refurbished":
         return "refurbish"
     if condition == "remanufactured":
         return "remanufacture"
     if condition == "used":
         return "reuse"
-    if model in ("lease", "product-as-a-service", "pooling"):
+    if model in USE_MODELS:
+        return None
+    if model == "pooling":
         return "rethink"
     return "reduce"
+
+
+def settle_lease_strategies(market: Market) -> None:
+    """A lease or product-as-a-service offer of new products guarantees what its way back
+    does: the strategy of the supplier's own processing offer for the product type when the
+    supplier takes the product back, else no strategy (a take-back flag alone is a promise)."""
+    for offer, org, product, take_back in market.leases:
+        strategy = market.processing.get((org, product)) if take_back else None
+        if strategy is not None:
+            market.doc.add(offer, "kl:strategy", f"strategy:{strategy}")
 
 
 def add_claims(market: Market, offer: str, org: Org, product: str, rng: random.Random) -> None:
@@ -1257,7 +1279,11 @@ def add_supply_offer(
     doc.add(offer, "kl:offeredBy", f"exorg:{org.short}")
     doc.add(offer, "kl:fromSite", site_of(org))
     doc.add(offer, "kl:businessModel", f"bm:{model}")
-    doc.add(offer, "kl:strategy", f"strategy:{_strategy(model, condition)}")
+    strategy = _strategy(model, condition)
+    if strategy is not None:
+        doc.add(offer, "kl:strategy", f"strategy:{strategy}")
+    elif model in USE_MODELS:
+        market.leases.append((offer, org.short, product, take_back))
     doc.add(offer, "kl:itemOffered", f"product:{product}")
     doc.add(offer, "kl:condition", f"condition:{condition}")
     doc.add(offer, "kl:unit", "unit:NUM")
@@ -1331,6 +1357,8 @@ def add_processing_offer(
     if role == "collector" and "buy-back" in SUPPLY_MODELS.get(products[0], ()):
         doc.add(offer, "kl:businessModel", "bm:buy-back")
     doc.add(offer, "kl:strategy", f"strategy:{strategy}")
+    for product in products:
+        market.processing.setdefault((org.short, product), strategy)
     doc.add(offer, "kl:process", process)
     doc.add_all(offer, "kl:acceptsProductType", (f"product:{p}" for p in products))
     doc.add_all(offer, "kl:acceptsMaterial", (f"material:{m}" for m in materials))
@@ -1610,6 +1638,7 @@ def build(places: Path) -> tuple[str, int]:
     add_flows(market)
     add_biological_loop(market)
     add_needs(market)
+    settle_lease_strategies(market)
     return market.doc.serialize(HEADER), market.offers
 
 

@@ -36,7 +36,6 @@ from kringloop.queries.loop.kinds import (
 from kringloop.queries.loop.records import (
     OWL_SAME_AS,
     RDF_TYPE,
-    RDFS_LABEL,
     Descriptions,
     FlowRecord,
     PlaceInfo,
@@ -93,6 +92,12 @@ class Vocabulary:
         return frozenset(found)
 
 
+@dataclass(frozen=True)
+class Organisation:
+    label: str
+    sites: tuple[Site, ...]
+
+
 @dataclass
 class Memo:
     """What judgements on the same facts can share, whatever the request: searches of the
@@ -102,12 +107,11 @@ class Memo:
     reached: dict[Any, Any] = field(default_factory=dict)
     carriers: dict[Any, Any] = field(default_factory=dict)
     grids: dict[Any, Any] = field(default_factory=dict)
-    valid: dict[Any, Any] = field(default_factory=dict)
-    producing: dict[Any, Any] = field(default_factory=dict)
     reaching: dict[Any, Any] = field(default_factory=dict)
     flows_in: dict[Any, Any] = field(default_factory=dict)
     routes: dict[Any, Any] = field(default_factory=dict)
     by_organisation: dict[Any, Any] = field(default_factory=dict)
+    entries_by_org: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,6 +125,8 @@ class LoopFacts:
     flows_out: dict[str, list[FlowRecord]]
     producers: dict[str, frozenset[str]]
     labels: dict[str, str] = field(default_factory=dict)
+    #: the organisations read with the facts, with their sites
+    organisations: dict[str, Organisation] = field(default_factory=dict, compare=False, repr=False)
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
 
     def label(self, iri: str) -> str:
@@ -161,7 +167,6 @@ _INSTANCES = (
     ("Material",),
     ("Region",),
     ("Place",),
-    tuple(c[len(KL) :] for c in PROCESS_CLASSES),
 )
 
 
@@ -173,6 +178,8 @@ def _vocabulary(store: Store) -> Vocabulary:
                 store, "loop-instances", **{"class": [ox.NamedNode(KL + c) for c in classes]}
             )
         )
+    processes = [ox.NamedNode(c) for c in PROCESS_CLASSES]
+    d.add_rows(stage_rows(store, "loop-processes", **{"class": processes}))
     d.add_rows(stage_rows(store, "loop-compositions"))
     pairs_of = [ox.NamedNode(KL + "rRank"), ox.NamedNode(OWL_SAME_AS)]
     d.add_rows(stage_rows(store, "loop-pairs", predicate=pairs_of))
@@ -224,12 +231,6 @@ def _vocabulary(store: Store) -> Vocabulary:
         labels=dict(d.labels),
         product_types=frozenset(d.subjects(RDF_TYPE, KL + "ProductType")),
     )
-
-
-@dataclass(frozen=True)
-class Organisation:
-    label: str
-    sites: tuple[Site, ...]
 
 
 def organisations(store: Store, orgs: Sequence[str], vocab: Vocabulary) -> dict[str, Organisation]:
@@ -298,10 +299,10 @@ def _read_types(store: Store, types: list[str], vocab: Vocabulary) -> dict[str, 
         o for d in (supply, processing) for s in d.by_subject for o in d.all(s, KL + "offeredBy")
     ]
     orgs = organisations(store, sorted(set(offered)), vocab)
-    return _build_types(store, types, vocab, supply, processing, orgs)
+    return build_types(store, types, vocab, supply, processing, orgs)
 
 
-def _build_types(
+def build_types(
     store: Store,
     types: Sequence[str],
     vocab: Vocabulary,
@@ -384,67 +385,6 @@ def loop_facts(store: Store, product_types: Iterable[str]) -> LoopFacts:
     return kept
 
 
-def census_facts(store: Store) -> LoopFacts:
-    """The facts about every product type, read a column per predicate over the whole graph
-    (whole scans joined by hashing are far cheaper per triple than a seek per subject when
-    every offer is wanted); the same records as `loop_facts`. Kept per store version."""
-    kept = match_cache.once(store, "census-facts", lambda: _census_facts(store))
-    assert isinstance(kept, LoopFacts)
-    return kept
-
-
-def columns(store: Store, name: str, subject: str = "s") -> Descriptions:
-    """The rows of a column stage (each column named after its ``kl:``, ``rdfs:`` or ``rdf:``
-    predicate) as descriptions of the subjects in column ``subject``."""
-    d = Descriptions()
-    result = store.query(stage(name), union_default_graph=True)
-    if not isinstance(result, ox.QuerySolutions):
-        raise QueryError(f"stage {name} is not a SELECT query")
-    names = [v.value for v in result.variables]
-    predicates = [_COLUMN.get(n, KL + n) for n in names]
-    at = names.index(subject)
-    for row in result:
-        s = row[at]
-        if not isinstance(s, ox.NamedNode):
-            continue
-        for i, value in enumerate(row):
-            if i != at and isinstance(value, ox.NamedNode | ox.Literal):
-                d.add(s.value, predicates[i], value)
-    return d
-
-
-#: Column names of the census stages that are not ``kl:`` predicates.
-_COLUMN = {"type": RDF_TYPE, "label": RDFS_LABEL}
-
-
-def _census_facts(store: Store) -> LoopFacts:
-    vocab = read_vocabulary(store)
-    types = tuple(sorted(vocab.product_types))
-    supply = columns(store, "census-supply")
-    processing = columns(store, "census-processing")
-    listed = columns(store, "census-organisations")
-    placed = columns(store, "census-sites")
-    located = {
-        site: found
-        for site in placed.by_subject
-        if (found := site_of(site, placed.of(site), vocab.places)) is not None
-    }
-    orgs = {
-        o: Organisation(
-            listed.label(o),
-            tuple(located[s] for s in listed.all(o, KL + "hasSite") if s in located),
-        )
-        for o in listed.by_subject
-    }
-    per_type_map = _build_types(store, types, vocab, supply, processing, orgs)
-    per_type = [per_type_map[t][0] for t in types]
-    d = columns(store, "census-flows")
-    flows = [
-        f for flow in sorted(d.by_subject) if (f := flow_record(flow, d.of(flow), vocab.canonical))
-    ]
-    return _assemble(store, vocab, types, per_type, flows, orgs)
-
-
 def _loop_facts(store: Store, types: tuple[str, ...]) -> LoopFacts:
     vocab = read_vocabulary(store)
     per_type = match_cache.per_key(
@@ -452,10 +392,10 @@ def _loop_facts(store: Store, types: tuple[str, ...]) -> LoopFacts:
     )
     carriers = sorted({c for t in types for c in vocab.carriers(t)})
     flows = _flows(store, carriers, vocab)
-    return _assemble(store, vocab, types, per_type, flows)
+    return assemble(store, vocab, types, per_type, flows)
 
 
-def _assemble(
+def assemble(
     store: Store,
     vocab: Vocabulary,
     types: tuple[str, ...],
@@ -491,4 +431,5 @@ def _assemble(
         flows_out=dict(flows_out),
         producers=producers,
         labels=labels,
+        organisations=dict(orgs),
     )

@@ -21,6 +21,7 @@ PROCESS_ROLE: dict[str, str] = {
     KL + "Recycling": "recycler",
     KL + "Composting": "composter",
     KL + "AnaerobicDigestion": "composter",
+    KL + "Cascading": "recycler",
 }
 PROCESS_CLASSES = tuple(PROCESS_ROLE)
 
@@ -33,9 +34,10 @@ PROCESS_STRATEGY: dict[str, str] = {
     KL + "Recycling": STRATEGY + "recycle",
     KL + "Composting": STRATEGY + "recycle",
     KL + "AnaerobicDigestion": STRATEGY + "recycle",
+    KL + "Cascading": STRATEGY + "recycle",
 }
 #: Processes of the biological cycle.
-BIOLOGICAL_PROCESSES = frozenset({KL + "Composting", KL + "AnaerobicDigestion"})
+BIOLOGICAL_PROCESSES = frozenset({KL + "Composting", KL + "AnaerobicDigestion", KL + "Cascading"})
 
 REUSE = STRATEGY + "reuse"
 RECYCLE = STRATEGY + "recycle"
@@ -60,7 +62,13 @@ DEFAULT_RANKS: dict[str, int] = {
     )
 }
 
-LEASE_MODELS = frozenset({ID + "business-model/lease", ID + "business-model/product-as-a-service"})
+LEASE_MODELS = frozenset(
+    {
+        ID + "business-model/lease",
+        ID + "business-model/product-as-a-service",
+        ID + "business-model/pay-per-use",
+    }
+)
 BIOLOGICAL_CYCLE = ID + "cycle/biological"
 PIECES = "http://qudt.org/vocab/unit/NUM"
 KILOGRAMS = "http://qudt.org/vocab/unit/KiloGM"

@@ -34,6 +34,7 @@ from kringloop.queries.visual.model import (
     pick,
     shorten,
     term_labels,
+    thing,
     word,
 )
 from kringloop.queries.visual.neighbourhood import Filters, neighbourhood
@@ -64,6 +65,7 @@ __all__ = [
     "rings",
     "shorten",
     "term_labels",
+    "thing",
     "to_canvas",
     "word",
 ]

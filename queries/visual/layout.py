@@ -12,8 +12,9 @@ from kringloop.queries.visual.model import VizGraph
 
 # -- layout ------------------------------------------------------------------------------------
 
-#: Distance between neighbouring nodes on the page, in vis-network canvas units.
-SPACING = 110.0
+#: Distance between neighbouring nodes on the page, in vis-network canvas units: room for a
+#: label of two or three lines under each node without touching its neighbours'.
+SPACING = 160.0
 
 
 def layout(

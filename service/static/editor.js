@@ -58,5 +58,73 @@
     });
   });
 
+  // A share link (YASGUI puts the query after the "#": query=...&tabTitle=...) opens its
+  // query in a tab of its own, selected. Only the query text and the tab's name are taken
+  // from the link: the endpoint, headers and arguments stay this host's.
+  function shared() {
+    var text = window.location.hash.replace(/^#/, "") || window.location.search.replace(/^\?/, "");
+    var params = new URLSearchParams(text);
+    var query = params.get("query");
+    if (!query) {
+      return;
+    }
+    var name = params.get("tabTitle") || config.overview.name;
+    var tab = yasgui.addTab(true, {
+      name: name,
+      yasqe: { value: query },
+      requestConfig: requestConfig,
+    });
+    window.kringloopShared = tab.getId();
+  }
+  shared();
+  window.addEventListener("hashchange", shared);
+
+  // Accessible names and valid references for what YASGUI draws (it draws more as tabs are
+  // opened): the endpoint field and the query editor get labels in the page's language, a
+  // tab refers only to a panel that exists, and the "add a tab" button stands beside the
+  // tab list instead of inside it (a tab list holds tabs only).
+  var labels = config.labels || {};
+  var list = yasgui.tabElements;
+  if (list && list.addTabEl && list._tabsListEl && list._tabsListEl.parentNode) {
+    var add = list.addTabEl;
+    list.addTabEl = null; // YASGUI then appends new tabs at the end of the list
+    add.className = "addTabBeside";
+    add.removeAttribute("role");
+    list._tabsListEl.parentNode.insertBefore(add, list._tabsListEl.nextSibling);
+    var button = add.querySelector("button");
+    if (button && labels.addTab) {
+      button.setAttribute("aria-label", labels.addTab);
+      button.title = labels.addTab;
+    }
+  }
+  function mend() {
+    element.querySelectorAll("input.autocomplete").forEach(function (input) {
+      if (!input.getAttribute("aria-label") && labels.endpoint) {
+        input.setAttribute("aria-label", labels.endpoint);
+      }
+    });
+    element.querySelectorAll(".CodeMirror textarea").forEach(function (area) {
+      if (!area.getAttribute("aria-label") && labels.query) {
+        area.setAttribute("aria-label", labels.query);
+      }
+    });
+    element.querySelectorAll("a[role=tab][aria-controls]").forEach(function (tab) {
+      if (!document.getElementById(tab.getAttribute("aria-controls"))) {
+        tab.removeAttribute("aria-controls");
+      }
+    });
+  }
+  var pending = false;
+  new MutationObserver(function () {
+    if (!pending) {
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        mend();
+      });
+    }
+  }).observe(element, { childList: true, subtree: true, attributes: true, attributeFilter: ["aria-controls"] });
+  mend();
+
   window.kringloopEditor = yasgui;
 })();

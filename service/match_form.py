@@ -145,6 +145,16 @@ def parse(pairs: Iterable[tuple[str, str]]) -> FormInput:
     return FormInput(values, MatchRequest.model_validate(data), [], asked, language)
 
 
+def filled(request: MatchRequest, language: str | None = None) -> FormInput:
+    """The form filled in with ``request`` (e.g. what a need says, to show and change).
+
+    >>> filled(MatchRequest(what="x", near="Gent"), "fr").value("near")
+    'Gent'
+    """
+    pairs = params(request) + ([("lang", language)] if language else [])
+    return parse(pairs)
+
+
 def _kind(name: str) -> str:
     if name in INTEGERS or name.startswith("rank_overrides."):
         return "integer"

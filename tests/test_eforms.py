@@ -8,12 +8,14 @@ is matched end to end through HTTP.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import cast
+from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -358,6 +360,58 @@ def test_a_lot_is_matched_end_to_end_over_http(client: TestClient, tmp_path: Pat
     assert any(c["loop"]["status"] == "closed" for c in match["chains"])
     overridden = client.post("/match", json={"need": lot, "near": "Kortrijk", "quantity": 5})
     assert overridden.json()["where"]["label"] == "Kortrijk"
+
+
+@pytest.fixture
+def on_disk(tmp_path: Path) -> Iterator[TestClient]:
+    """The service over an on-disk store holding the demo data (queries in worker processes)."""
+    settings = Settings(
+        store="oxigraph",
+        store_path=tmp_path / "store",
+        demo_data=True,
+        write_token=SecretStr(TOKEN),
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_the_page_of_a_lot_links_to_its_match(on_disk: TestClient, tmp_path: Path) -> None:
+    """A tender lot's linked-data page links to the request form filled in with the lot; the
+    result page answers for the lot's product, at the lot's place, and the form keeps it."""
+    auth = {"Content-Type": "application/xml", "Authorization": f"Bearer {TOKEN}"}
+    created = on_disk.post("/eforms/notices", content=_lot_in_hasselt(tmp_path).read_bytes(),
+                           headers=auth)  # fmt: skip
+    assert created.status_code == 201, created.text
+    (lot,) = created.json()["needs"]
+    html = {"Accept": "text/html", "Accept-Language": "nl"}
+    page = on_disk.get("/resource", params={"iri": lot}, headers=html)
+    assert page.status_code == 200
+    link = re.search(r'<a class="match-need" href="([^"]+)">([^<]+)</a>', page.text)
+    assert link is not None, "no link to match the lot"
+    assert link.group(2) == "Match dit perceel"
+    href = link.group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(href).query) == {"need": [lot], "lang": ["nl"]}
+    result = on_disk.get(href, headers=html, follow_redirects=False)
+    assert result.status_code == 200, result.text
+    title = re.search(r"<h1>(.*?)</h1>", result.text, re.S)
+    assert title is not None and title.group(1).startswith("Ketens voor Bureaustoel")
+    assert f'<input type="hidden" name="need" value="{lot}">' in result.text
+    assert '<article class="chain status-closed"' in result.text  # as POST /match finds
+    english = on_disk.get("/resource", params={"iri": lot, "lang": "en"}, headers=html)
+    assert ">Match this tender lot</a>" in english.text
+    # a buyer's own need (the demo data) is matched the same way
+    need = "https://example.org/kringloop/id/need/aalst-smartphones"
+    own = on_disk.get("/resource", params={"iri": need, "lang": "fr"}, headers=html)
+    assert ">Chercher une chaîne pour ce besoin</a>" in own.text
+    answer = on_disk.get("/find", params={"need": need, "lang": "fr"}, headers=html)
+    assert answer.status_code == 200 and "Chaînes pour Smartphone" in answer.text
+    # not a need: no link; an IRI that is not a need in the store: the form says so (422)
+    org = on_disk.get("/resource", params={"iri": ID + "product/office-chair"}, headers=html)
+    assert org.status_code == 200 and "match-need" not in org.text
+    refused = on_disk.get("/find", params={"need": "https://example.org/no-such-need"},
+                          headers=html)  # fmt: skip
+    assert refused.status_code == 422
+    assert 'id="error-need"' in refused.text and "behoefte" in refused.text
 
 
 def test_invalid_notices_over_http_change_nothing(client: TestClient) -> None:

@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime
 PIP    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip --quiet \
           --disable-pip-version-check
 
-.PHONY: install runtime sysdeps serve test lint typecheck pytest bench bench-hol clean
+.PHONY: install runtime sysdeps serve test lint typecheck pytest bench bench-hol bench-eforms clean
 
 # The service and the command line only: what `make serve` needs.
 $(RUNTIME): pyproject.toml
@@ -56,6 +56,10 @@ bench: install
 # Lookups alongside runaway queries, on its own (~1 min; bench/RESULTS.md, its own section).
 bench-hol: install
 	$(BIN)/python bench/head_of_line.py
+
+# eForms notices imported per second, on its own (~1 min; bench/RESULTS.md, its own section).
+bench-eforms: install
+	$(BIN)/python bench/eforms.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

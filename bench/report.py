@@ -12,6 +12,7 @@ NOTES = Path(__file__).resolve().parent / "NOTES.md"
 HEAD_OF_LINE = Path(__file__).resolve().parent / "head_of_line.json"
 REASONER = Path(__file__).resolve().parent / "reasoner.json"
 STREAMING = Path(__file__).resolve().parent / "streaming.json"
+EFORMS = Path(__file__).resolve().parent / "eforms.json"
 SYSTEMS = ("kringloop", "minimal", "oxigraph", "floor")
 
 
@@ -209,6 +210,8 @@ def render(results: dict[str, Any]) -> str:
         lines += reasoner(json.loads(REASONER.read_text()))
     if STREAMING.exists():
         lines += streaming(json.loads(STREAMING.read_text()))
+    if EFORMS.exists():
+        lines += eforms(json.loads(EFORMS.read_text()))
     return "\n".join(lines) + "\n"
 
 
@@ -495,5 +498,49 @@ def streaming(run: dict[str, Any]) -> list[str]:
         f"average {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} at the start, "
         f"{', '.join(f'{x:.2f}' for x in run['load_average_at_end'])} at the end (the machine "
         "is shared).",
+    ]
+    return lines
+
+
+def eforms(run: dict[str, Any]) -> list[str]:
+    """The section of bench/eforms.py: eForms notices imported per second."""
+    m = run["machine"]
+    rows = [
+        ("generated, checked against the shapes", run["validated"]),
+        ("generated, unchecked (--no-validate)", run["unchecked"]),
+        ("the same directory again (nothing written)", run["again"]),
+    ]
+    lines = [
+        "",
+        "## eForms notices imported per second (bench/eforms.py)",
+        "",
+        f"{run['count']:,} notice variants generated from the eForms SDK's example notices "
+        f"(`kringloop.data.notices`, {run['generate']['bytes'] / 1e6:.1f} MB, generated in "
+        f"{run['generate']['seconds']:.1f} s), imported in-process into a fresh on-disk store "
+        "holding the demo data (`import_files`, what `kringloop import eforms DIR` runs): "
+        "reading every notice first, then mapping, the check against the shapes in batches of "
+        "25 notices, and one transaction per notice's graph.",
+        "",
+        "| import | notices | s | notices/s | lots | awards | statuses |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, r in rows:
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(r["statuses"].items()))
+        lines.append(
+            f"| {name} | {r['notices']:,} | {r['seconds']:.1f} | {r['per_second']:,.1f} | "
+            f"{r['lots']:,} | {r['awards']:,} | {statuses} |"
+        )
+    ex = run["examples"]
+    lines += [
+        "",
+        f"Reading alone (lxml, checks included): {run['read']['per_second']:,.0f} notices/s. "
+        f"The {ex['notices']} valid SDK examples (larger, multilingual notices; 5 rounds, a "
+        f"fresh store each): {ex['per_second']['median']:.1f} notices/s median "
+        f"(p95 of the rounds {ex['per_second']['p95']:.1f}), checked.",
+        "",
+        f"Machine: {m['date']}, {m['cpu']}, {m['cores']} cores, RAM {m['ram_gib']} GiB, "
+        f"{m['os']}, kernel {m['kernel']}, Python {m['python']}; load average "
+        f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} at the start and "
+        f"{', '.join(f'{x:.2f}' for x in run['load_average_at_end'])} at the end.",
     ]
     return lines

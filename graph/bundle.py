@@ -34,7 +34,11 @@ def graph_iri(name: str) -> ox.NamedNode:
 
 #: graph name → files (globs relative to the package folders), in load order.
 PARTS: dict[str, tuple[tuple[Path, str], ...]] = {
-    "ontology": ((ONTOLOGY_DIR, "kringloop.ttl"), (ONTOLOGY_DIR, "axioms.ttl")),
+    "ontology": (
+        (ONTOLOGY_DIR, "kringloop.ttl"),
+        (ONTOLOGY_DIR, "eforms.ttl"),
+        (ONTOLOGY_DIR, "axioms.ttl"),
+    ),
     "shapes": ((ONTOLOGY_DIR, "shapes/*.ttl"),),
     "codelists": ((DATA_DIR, "codelists/*.ttl"),),
     "cpv": ((DATA_DIR, "cpv.ttl"),),

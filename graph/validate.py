@@ -27,7 +27,7 @@ ContextLookup = Callable[[list[ox.NamedNode]], Iterable[ox.Triple]]
 
 VIOLATION_SHAPES = ONTOLOGY_DIR / "shapes" / "violation.ttl"
 WARNING_SHAPES = ONTOLOGY_DIR / "shapes" / "warning.ttl"
-ONTOLOGY_FILES = (ONTOLOGY_DIR / "kringloop.ttl",)
+ONTOLOGY_FILES = (ONTOLOGY_DIR / "kringloop.ttl", ONTOLOGY_DIR / "eforms.ttl")
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,10 @@ class Description:
     incoming: tuple[tuple[Value, Value], ...]
     more_incoming: bool
 
+    def has_type(self, *classes: str) -> bool:
+        """Whether the resource is stated to be of one of ``classes`` (IRIs)."""
+        return any(text(t.term) in classes for t in self.types)
+
 
 def _value(term: Term, names: dict[str, str]) -> Value:
     return Value(term, names.get(term.value) if isinstance(term, ox.NamedNode) else None)

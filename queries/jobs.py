@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kringloop.graph.execution import Deadline
 from kringloop.graph.store import Store
-from kringloop.queries import loops, matchmaker
+from kringloop.queries import loops, matchmaker, needs
 from kringloop.queries.request import MatchRequest
 
 
@@ -19,6 +19,13 @@ def match_job(
     """The whole match for ``request`` (its stage queries run one after another)."""
     deadline.check()
     return matchmaker.match(store, request, max_partners=max_partners)
+
+
+def need_request_job(store: Store, deadline: Deadline, request: MatchRequest) -> MatchRequest:
+    """``request`` with what it leaves out taken from its need (``request.need``), as a match
+    of that need would read it (`kringloop.queries.needs.request_for_need`)."""
+    deadline.check()
+    return needs.request_for_need(store, request)
 
 
 def census_job(

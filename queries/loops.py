@@ -36,12 +36,14 @@ from kringloop.queries.loop.whole import census_facts
 from kringloop.queries.needs import Need, read_needs
 
 DEFAULT_RADIUS_KM = 50.0
+CPV_BASE = "http://data.europa.eu/cpv/cpv/"
 UNKNOWN_REGION = "(unknown region)"
 __all__ = [
     "DEFAULT_RADIUS_KM",
     "Bottleneck",
     "CategoryRegion",
     "Census",
+    "Demand",
     "Gap",
     "Loop",
     "census",
@@ -113,6 +115,27 @@ class Bottleneck:
     articulation: bool
 
 
+@dataclass(frozen=True)
+class Demand:
+    """Demand per category and region: how many needs (and tender lots, and lots that ask for
+    a circular solution, ``circ-econ``) there are, which buyers ask, and how many of them a
+    closed loop within their distance serves (``unlocated``: no coordinate to judge by)."""
+
+    category: str
+    category_label: str
+    region: str
+    region_label: str
+    needs: int
+    lots: int
+    circular_lots: int
+    served: int
+    unserved: int
+    unlocated: int
+    buyers: tuple[str, ...]
+    buyer_labels: tuple[str, ...]
+    circular_buyers: tuple[str, ...]
+
+
 @dataclass
 class Census:
     """The census: loops and gaps, per category and region, and the bottlenecks."""
@@ -121,6 +144,8 @@ class Census:
     loops: list[Loop] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     bottlenecks: list[Bottleneck] = field(default_factory=list)
+    #: demand per category and region (needs, tender lots, circular lots, who asks, served)
+    demand: list[Demand] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     #: the verdict of every supply offer judged, by offer IRI, and the site it was judged at
     verdicts: dict[str, Verdict] = field(default_factory=dict)
@@ -231,7 +256,10 @@ def _census(
             result.sites[offer.offer] = found.site
     _count(result, judged)
     result.gaps += _supply_gaps(judged, facts.label)
-    result.gaps += _need_gaps(store, judge, judged, day, types, region)
+    need_gaps, result.demand = _need_gaps(
+        store, judge, judged, day, types, region, every_category=categories is None
+    )
+    result.gaps += need_gaps
     result.gaps += _processor_gaps(judge, facts.processing, day, radius_km, region)
     return result
 
@@ -338,8 +366,12 @@ def _need_gaps(
     day: date,
     types: Collection[str],
     region: str | None,
-) -> list[Gap]:
-    """Needs for which no closed loop of their product type starts within their distance."""
+    *,
+    every_category: bool = True,
+) -> tuple[list[Gap], list[Demand]]:
+    """Needs for which no closed loop of their product type starts within their distance,
+    and the demand per category and region (`Demand`). With ``every_category``, the needs that
+    ask for a CPV code no product type covers are counted too (under that code)."""
     starts: dict[str, list[tuple[str, Site]]] = defaultdict(list)
     for j in judged:
         if j.verdict.closed:
@@ -347,17 +379,101 @@ def _need_gaps(
     origins = {product: SiteIndex(found) for product, found in starts.items()}
     wanted = set(types)
     gaps = []
+    cells: dict[tuple[str, str], list[tuple[Need, bool | None]]] = defaultdict(list)
     for need in read_needs(store, judge.facts.vocabulary, judge.facts.organisations):
-        if need.product not in wanted or (region is not None and need.region != region):
+        known = need.product in wanted
+        if not known and not (every_category and need.product.startswith(CPV_BASE)):
             continue
-        near = origins.get(need.product)
-        if near is not None and near.any_within(need.lat, need.long, need.max_km):
+        if region is not None and need.region != region:
             continue
-        gaps.append(_need_gap(judge, need, day))
-    return gaps
+        served: bool | None = None
+        if need.located and known:
+            assert need.lat is not None and need.long is not None
+            near = origins.get(need.product)
+            served = near is not None and near.any_within(need.lat, need.long, need.max_km)
+        elif known:
+            served = None  # not located: cannot be judged
+        else:
+            served = False  # no product type: no loop in kringloop can serve it
+        cells[(need.product, need.region or UNKNOWN_REGION)].append((need, served))
+        if served:
+            continue
+        if served is None:
+            gaps.append(_unlocated_gap(judge, need))
+        elif not known:
+            gaps.append(_uncovered_gap(need))
+        else:
+            gaps.append(_need_gap(judge, need, day))
+    return gaps, _demand(cells, judge)
+
+
+def _demand(
+    cells: Mapping[tuple[str, str], list[tuple[Need, bool | None]]], judge: LoopJudge
+) -> list[Demand]:
+    labels = judge.facts.label
+    found = []
+    for (category, where), rows in sorted(cells.items()):
+        buyers = sorted({n.buyer for n, _ in rows if n.buyer is not None})
+        names = {n.buyer: n.buyer_label or labels(n.buyer) for n, _ in rows if n.buyer}
+        found.append(
+            Demand(
+                category=category,
+                category_label=_category_label(category, labels),
+                region=where,
+                region_label=labels(where) if where != UNKNOWN_REGION else where,
+                needs=len(rows),
+                lots=sum(1 for n, _ in rows if n.lot),
+                circular_lots=sum(1 for n, _ in rows if n.lot and n.circular),
+                served=sum(1 for _, ok in rows if ok),
+                unserved=sum(1 for _, ok in rows if ok is False),
+                unlocated=sum(1 for _, ok in rows if ok is None),
+                buyers=tuple(buyers),
+                buyer_labels=tuple(names[b] for b in buyers),
+                circular_buyers=tuple(
+                    sorted({n.buyer for n, _ in rows if n.lot and n.circular and n.buyer})
+                ),
+            )
+        )
+    return found
+
+
+def _category_label(category: str, labels: Callable[[str], str]) -> str:
+    if category.startswith(CPV_BASE):
+        code = category[len(CPV_BASE) :]
+        name = labels(category)
+        return f"CPV {code}" + (f" {name}" if name != code else "")
+    return labels(category)
+
+
+def _unlocated_gap(judge: LoopJudge, need: Need) -> Gap:
+    return Gap(
+        "need",
+        need.product,
+        need.region or UNKNOWN_REGION,
+        need.need,
+        need.buyer_label or need.label,
+        "location",
+        f"{judge.facts.label(need.product)}: kringloop has no coordinate for the need's place "
+        "of use, so no loop can be judged for it (give the place in kringloop's places)",
+    )
+
+
+def _uncovered_gap(need: Need) -> Gap:
+    code = need.product[len(CPV_BASE) :]
+    return Gap(
+        "need",
+        need.product,
+        need.region or UNKNOWN_REGION,
+        need.need,
+        need.buyer_label or need.label,
+        "supplier",
+        f"CPV {code}: no kringloop product type covers it, so no supplier, processor or loop "
+        "for it is known",
+    )
 
 
 def _need_gap(judge: LoopJudge, need: Need, day: date) -> Gap:
+    assert need.lat is not None and need.long is not None
     label = judge.facts.label(need.product)
     use = Use(need.lat, need.long, day, day, need.max_km)
     # the need's own loop: judged as a supply offer at the need's place would be (what would

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import pyoxigraph as ox
 
 from kringloop.graph.store import Row, Store, text
-from kringloop.queries import codes, match_cache, resolve
+from kringloop.queries import codes, match_cache, needs, resolve
 from kringloop.queries.loop.facts import LoopFacts, loop_facts
 from kringloop.queries.loop.judge import LoopJudge, Use, nearest_site
 from kringloop.queries.loop.kinds import LEASE_MODELS, REFUSE, REUSE
@@ -218,11 +218,14 @@ class Matchmaker:
         max_partners: int = 6,
     ) -> None:
         self.store = store
+        if request.need is not None:  # what the request leaves out comes from the need
+            request = needs.request_for_need(store, request)
         self.request = request
         self.today = today or date.today()
         self.max_partners = max_partners
         self.vocab = resolve.vocabulary(store)
         lists = codes.code_lists(store)
+        assert request.what is not None  # the request's validator, or its need, says what
         self.target = resolve.resolve_what(self.vocab, request.what)
         self.fits = resolve.product_fits(self.vocab, self.target)
         self.where = resolve.resolve_where(
@@ -463,6 +466,7 @@ class Matchmaker:
                 "label": self.target.label,
                 "kind": self.target.kind,
                 "cpv": self.target.cpv,
+                **({"need": self.request.need} if self.request.need is not None else {}),
             },
             where={
                 "lat": round(self.where.lat, 5),

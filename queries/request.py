@@ -78,11 +78,19 @@ class MatchRequest(BaseModel):
         },
     )
 
-    what: str = Field(
-        ...,
+    what: str | None = Field(
+        None,
         min_length=1,
         max_length=200,
-        description="a CPV code (e.g. 39112000), a product-type IRI, or a label in nl/en/fr",
+        description="a CPV code (e.g. 39112000), a product-type IRI, or a label in nl/en/fr "
+        "(required unless `need` names a need in the store)",
+    )
+    need: str | None = Field(
+        None,
+        max_length=500,
+        description="IRI of a need in the store (e.g. an imported tender lot): product, place, "
+        "quantity, dates and buyer come from it; fields given here override them",
+        json_schema_extra={"format": "iri"},
     )
     quantity: float | None = Field(
         None,
@@ -146,21 +154,26 @@ class MatchRequest(BaseModel):
             raise ValueError("needed_by must be a date as YYYY-MM-DD")
         return value
 
-    @field_validator("requester")
+    @field_validator("requester", "need")
     @classmethod
     def _iri(cls, value: str | None) -> str | None:
-        """The requester is looked up as an IRI: refuse anything else here, not in a query."""
+        """The requester and the need are looked up as IRIs: refuse anything else here, not
+        in a query."""
         if value is not None:
             try:
                 ox.NamedNode(value)
             except ValueError as err:
-                raise ValueError(f"requester must be an absolute IRI: {err}") from None
+                raise ValueError(f"must be an absolute IRI: {err}") from None
         return value
 
     @model_validator(mode="after")
     def _where(self) -> MatchRequest:
         if (self.lat is None) != (self.long is None):
             raise ValueError("give both lat and long, or neither")
+        if self.need is not None:
+            return self  # what and where may come from the need
+        if self.what is None:
+            raise ValueError("say what: a product type, CPV code or label, or a need (its IRI)")
         if self.near is None and self.lat is None and self.requester is None:
             raise ValueError("say where: near (place or postcode), lat+long, or a requester")
         return self

@@ -23,6 +23,7 @@ from kringloop.service import (
     limits,
     metrics,
     openapi,
+    routes_eforms,
     routes_ld,
     routes_match,
     routes_pages,
@@ -169,6 +170,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sparql.router)
     app.include_router(gsp.router)
     app.include_router(routes_match.router)
+    app.include_router(routes_eforms.router)
     catalog = load_catalog()  # the named queries, loaded strictly: a bad file stops start-up
     app.include_router(routes_queries.router(catalog))
     app.include_router(routes_ld.router())

@@ -6,10 +6,26 @@ load error (bad file, bad query, missing store).
 
 from __future__ import annotations
 
-from kringloop.service import cli_backup, cli_knowledge, cli_match, cli_store, cli_viz
+from kringloop.service import (
+    cli_backup,
+    cli_eforms,
+    cli_knowledge,
+    cli_match,
+    cli_store,
+    cli_viz,
+)
 from kringloop.service.cli_common import app
 
-__all__ = ["app", "cli_backup", "cli_knowledge", "cli_match", "cli_store", "cli_viz", "main"]
+__all__ = [
+    "app",
+    "cli_backup",
+    "cli_eforms",
+    "cli_knowledge",
+    "cli_match",
+    "cli_store",
+    "cli_viz",
+    "main",
+]
 
 
 def main() -> None:

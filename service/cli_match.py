@@ -23,10 +23,16 @@ def _short(iri: str) -> str:
 @app.command()
 def match(
     what: Annotated[
-        str, typer.Option("--what", help="CPV code, product-type IRI or label (nl/en/fr)")
-    ],
+        str | None, typer.Option("--what", help="CPV code, product-type IRI or label (nl/en/fr)")
+    ] = None,
+    need: Annotated[
+        str | None,
+        typer.Option("--need", help="IRI of a need in the store (e.g. an imported tender lot)"),
+    ] = None,
     near: Annotated[str | None, typer.Option("--near", help="place name or postcode")] = None,
-    within: Annotated[float, typer.Option("--within", help="maximum distance in km")] = 50,
+    within: Annotated[
+        float | None, typer.Option("--within", help="maximum distance in km (default 50)")
+    ] = None,
     quantity: Annotated[float | None, typer.Option("--quantity", "-n", help="how many")] = None,
     model: Annotated[
         list[str] | None, typer.Option("--model", help="accepted business model (repeat)")
@@ -49,21 +55,20 @@ def match(
     from kringloop.queries import match_record, matchmaker
     from kringloop.queries.request import MatchRequest
 
-    request = run(
-        lambda: MatchRequest(
-            what=what,
-            near=near,
-            within_km=within,
-            quantity=quantity,
-            business_models=model or [],
-            certifications=certification or [],
-            max_r_rank=max_rank,
-            requester=requester,
-            top_k=top,
-            needed_by=date.fromisoformat(needed_by) if needed_by else None,
-            save=save,
-        )
-    )
+    given = {  # only what the command line says: a need supplies the rest
+        "what": what,
+        "need": need,
+        "near": near,
+        "within_km": within,
+        "quantity": quantity,
+        "business_models": model,
+        "certifications": certification,
+        "max_r_rank": max_rank,
+        "requester": requester,
+        "needed_by": date.fromisoformat(needed_by) if needed_by else None,
+    }
+    fields = {k: v for k, v in given.items() if v is not None}
+    request = run(lambda: MatchRequest(**fields, top_k=top, save=save))  # type: ignore[arg-type]
     with opened(read_only=not save) as store:
         partners = State.settings.max_loop_partners
         result = run(lambda: matchmaker.match(store, request, max_partners=partners))
@@ -152,6 +157,15 @@ def loops_command(
         f"{census.count('closed')} closed loop(s), {census.count('promised')} promised, "
         f"{census.count('open')} open"
     )
+    if census.demand:
+        demand = Table("demand: category", "region", "needs", "lots", "circ-econ", "served",
+                       "no loop", "not located", "buyers")  # fmt: skip
+        for d in census.demand:
+            counts = (d.needs, d.lots, d.circular_lots, d.served, d.unserved, d.unlocated)
+            demand.add_row(
+                d.category_label, d.region_label, *map(str, counts), "; ".join(d.buyer_labels)
+            )
+        out.print(demand)
 
 
 @app.command()

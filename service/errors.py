@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from kringloop.graph.eforms.read import NoticeError
 from kringloop.graph.errors import (
     Busy,
     ConfigError,
@@ -128,6 +129,7 @@ STATUS: tuple[tuple[type[KringloopError], int, str], ...] = (
     (Busy, 503, "busy"),
     (QuerySyntaxError, 400, "syntax_error"),
     (QueryError, 400, "query_error"),
+    (NoticeError, 422, "invalid_notice"),
     (LoadError, 400, "parse_error"),
     (ValidationFailure, 422, "validation_failed"),
     (NotFoundError, 404, "not_found"),

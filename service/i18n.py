@@ -251,6 +251,12 @@ TEXT: dict[str, Forms] = {
         "haar eigen interne voorraad komt eerst",
         "son propre stock interne passe en premier",
     ),
+    "field.need": ("Need", "Behoefte", "Besoin"),
+    "field.need.hint": (
+        "Matched as the need says; what you fill in below takes its place.",
+        "Gezocht zoals de behoefte het zegt; wat u hieronder invult, komt in de plaats.",
+        "Cherché comme le besoin l'indique ; ce que vous remplissez ci-dessous le remplace.",
+    ),
     "field.lat": ("Latitude", "Breedtegraad", "Latitude"),
     "field.long": ("Longitude", "Lengtegraad", "Longitude"),
     "field.where.hint": (
@@ -399,6 +405,7 @@ TEXT: dict[str, Forms] = {
     "resolve.noun.category": ("category", "categorie", "catégorie"),
     "resolve.noun.region": ("region", "regio", "région"),
     "resolve.noun.role": ("role", "rol", "rôle"),
+    "resolve.noun.need": ("need", "behoefte", "besoin"),
     "resolve.noun.other": ("value", "waarde", "valeur"),
     "resolve.unknown": (
         "kringloop does not know “{value}” as a {noun}.",
@@ -959,6 +966,16 @@ TEXT: dict[str, Forms] = {
         "See its neighbourhood as a graph",
         "Bekijk de buurt als graaf",
         "Voir son voisinage en graphe",
+    ),
+    "ld.match.need": (
+        "Match this need",
+        "Match deze behoefte",
+        "Chercher une chaîne pour ce besoin",
+    ),
+    "ld.match.lot": (
+        "Match this tender lot",
+        "Match dit perceel",
+        "Chercher une chaîne pour ce lot",
     ),
     "onto.title": ("kringloop ontology", "kringloop-ontologie", "ontologie kringloop"),
     "onto.version": ("version {v}", "versie {v}", "version {v}"),

@@ -31,7 +31,7 @@ LISTS = ("business_models", "strategies", "certifications")
 BOOLEANS = ("partial", "network_surplus", "include_open")
 INTEGERS = ("period_months", "max_r_rank", "top_k")
 FLOATS = ("quantity", "lat", "long", "within_km", "tco_years")
-TEXTS = ("what", "unit", "near", "requester", "rank_by")
+TEXTS = ("what", "need", "unit", "near", "requester", "rank_by")
 DATES = ("needed_by",)
 #: Fields with a parameter of their own (``weights`` and ``rank_overrides`` have one per key).
 SCALARS = (*TEXTS, *FLOATS, *INTEGERS, *DATES, *BOOLEANS)
@@ -143,6 +143,16 @@ def parse(pairs: Iterable[tuple[str, str]]) -> FormInput:
     if found:
         return FormInput(values, None, found, asked, language)
     return FormInput(values, MatchRequest.model_validate(data), [], asked, language)
+
+
+def filled(request: MatchRequest, language: str | None = None) -> FormInput:
+    """The form filled in with ``request`` (e.g. what a need says, to show and change).
+
+    >>> filled(MatchRequest(what="x", near="Gent"), "fr").value("near")
+    'Gent'
+    """
+    pairs = params(request) + ([("lang", language)] if language else [])
+    return parse(pairs)
 
 
 def _kind(name: str) -> str:

@@ -20,7 +20,7 @@ from kringloop.graph.errors import NotFoundError
 from kringloop.graph.execution import Triples, write_triples
 from kringloop.graph.store import Store
 from kringloop.ontology import ONTOLOGY_DIR
-from kringloop.queries.describe import concise_bounded_description, describe
+from kringloop.queries.describe import Description, concise_bounded_description, describe
 from kringloop.queries.vocabulary import PREFIXES, document, read_vocabulary
 from kringloop.service.deps import get_store
 from kringloop.service.errors import NotAcceptable, RequestError
@@ -28,6 +28,7 @@ from kringloop.service.negotiation import GRAPHS, choose, negotiate, sent
 from kringloop.service.routes_ui import ID_BASE, languages_of, render
 
 ONTOLOGY_FILE = ONTOLOGY_DIR / "kringloop.ttl"
+KL = PREFIXES["kl"]
 #: The formats a page links to (``?format=`` names).
 DATA_FORMATS = (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("nt", "N-Triples"))
 _TURTLE_PREFIXES = {
@@ -99,6 +100,15 @@ def rdf_response(request: Request, triples: list[ox.Triple], format_name: str | 
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
+def match_link(description: Description, language: str) -> dict[str, str] | None:
+    """On the page of a need (a buyer's need, a tender lot): the request form matching it."""
+    if not description.has_type(KL + "Need", KL + "TenderLot"):
+        return None
+    key = "ld.match.lot" if description.has_type(KL + "TenderLot") else "ld.match.need"
+    query = urlencode({"need": description.iri, "lang": language})
+    return {"key": key, "href": f"/find?{query}"}
+
+
 def resource(
     request: Request, store: Store, iri: str, format_name: str | None, lang: str | None
 ) -> Response:
@@ -126,7 +136,12 @@ def resource(
         data_link = "/resource?" + urlencode({"iri": iri}) + "&"
     else:
         data_link = request.url.path + "?"
-    context = {"description": description, "formats": DATA_FORMATS, "data_link": data_link}
+    context = {
+        "description": description,
+        "formats": DATA_FORMATS,
+        "data_link": data_link,
+        "match": match_link(description, languages[0]),
+    }
     return render("resource.html", context, language=languages[0], request=request)
 
 

@@ -148,8 +148,10 @@ async def get_loops(
     lang: Lang = None,
 ) -> dict[str, Any] | Response:
     """The loop census, offer by offer: closed, promised (take-back promised, but nothing in the
-    graph backs it) and open loops per category and region. Browsers get the page; ``?format=
-    csv`` the table."""
+    graph backs it) and open loops per category and region; and the demand: per category and
+    region, how many needs and tender lots (and lots asking for a circular solution) there
+    are, which buyers ask, and how many a closed loop within their distance serves. Browsers
+    get the page; ``?format=csv`` the table."""
     media = answer_as(request, format, CENSUS_TYPES)
     if media != "application/json":
         return await pages.census(request, "loops", media, category, region, lang)
@@ -157,6 +159,7 @@ async def get_loops(
     return {
         "cells": [dataclasses.asdict(c) for c in census.cells],
         "loops": [dataclasses.asdict(lp) for lp in census.loops],
+        "demand": [dataclasses.asdict(d) for d in census.demand],
         "closed": census.count("closed"),
         "promised": census.count("promised"),
         "open": census.count("open"),

@@ -1,9 +1,11 @@
 """The pages of the web app for procurement officers and network facilitators.
 
 - ``/find``: the request form, and with a request the result page (internal reuse, chains,
-  why not more). The form is a GET: the address is the request. An address that is not in
-  canonical form (empty fields, defaults spelled out) is redirected to the one that is, so
-  that the same request always has the same address.
+  why not more). The form is a GET: the address is the request. ``/find?need=<IRI>`` matches
+  a need of the store (a buyer's need, an imported tender lot) as ``POST /match`` with
+  ``{"need": ...}`` does: the form shows what the need says, to change. An address that is
+  not in canonical form (empty fields, defaults spelled out) is redirected to the one that
+  is, so that the same request always has the same address.
 - ``/organisations``: who plays which role, for which product type, where.
 - ``/match/{id}``, ``/loops`` and ``/loops/gaps`` answer browsers with a page as well
   (`kringloop.service.routes_match` negotiates; the pages are made here).
@@ -133,8 +135,13 @@ async def find_page(request: Request, store: Store, form: match_form.FormInput) 
             "find.html", context, language=t.language, status_code=status, request=request
         )
     partners = settings_of(request).max_loop_partners
+    asked = form.request
     try:
-        result = await run_read(request.app.state.runner, jobs.match_job, form.request, partners)
+        if asked.need is not None:  # the page and its form show what the need says
+            asked = await run_read(request.app.state.runner, jobs.need_request_job, asked)
+            form = match_form.filled(asked, form.language)
+            context["form"] = form
+        result = await run_read(request.app.state.runner, jobs.match_job, asked, partners)
     except ResolutionError as error:
         pairs = list(request.query_params.multi_items())
         given = page_errors.given_value(error, pairs)
@@ -152,5 +159,5 @@ async def find_page(request: Request, store: Store, form: match_form.FormInput) 
         return render(
             "find.html", context, language=t.language, status_code=status, request=request
         )
-    context["page"] = result_page(store, result, form.request, t, href=links(t.language))
+    context["page"] = result_page(store, result, asked, t, href=links(t.language))
     return render("find.html", context, language=t.language, request=request)

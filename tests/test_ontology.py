@@ -26,12 +26,14 @@ SHAPE_CASES = sorted((TESTS_DIR / "shapes").glob("*.ttl"))
 CHECK_CASES_DIR = TESTS_DIR / "checks"
 
 VOCABULARY = ONTOLOGY_DIR / "kringloop.ttl"
+#: The part of the vocabulary for procurement notices (eForms), in a file of its own.
+EFORMS = ONTOLOGY_DIR / "eforms.ttl"
 AXIOMS = ONTOLOGY_DIR / "axioms.ttl"
 SHAPE_FILES = {
     "violation": ONTOLOGY_DIR / "shapes" / "violation.ttl",
     "warning": ONTOLOGY_DIR / "shapes" / "warning.ttl",
 }
-ONTOLOGY_FILES = [VOCABULARY, AXIOMS, *SHAPE_FILES.values()]
+ONTOLOGY_FILES = [VOCABULARY, EFORMS, AXIOMS, *SHAPE_FILES.values()]
 CHECKS = sorted((ONTOLOGY_DIR / "checks").glob("*-violation.rq"))
 TURTLE_FILES = sorted(ONTOLOGY_DIR.rglob("*.ttl")) + sorted(GOLDEN.parent.glob("*.ttl"))
 
@@ -99,7 +101,7 @@ def check_rows(check: Path, *files: Path) -> list[ox.QuerySolution]:
 
 @pytest.fixture(scope="module")
 def vocabulary() -> Graph:
-    return parse(VOCABULARY)
+    return parse(VOCABULARY, EFORMS)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +109,7 @@ def ontology() -> Graph:
     """The vocabulary: the ontology graph that SHACL validation is given, as the service does
     (kringloop.graph.validate). It supplies the class hierarchy; the reasoning axioms add
     nothing that RDFS inference reads, only thousands of triples to copy per validation."""
-    return parse(VOCABULARY)
+    return parse(VOCABULARY, EFORMS)
 
 
 @pytest.fixture(scope="module")

@@ -231,6 +231,7 @@ def census_json(client: TestClient) -> dict[str, Any]:
     return {
         "cells": [dataclasses.asdict(c) for c in census.cells],
         "loops": [dataclasses.asdict(lp) for lp in census.loops],
+        "demand": [dataclasses.asdict(d) for d in census.demand],
         "closed": census.count("closed"),
         "promised": census.count("promised"),
         "open": census.count("open"),
@@ -386,6 +387,7 @@ def test_every_field_but_save_has_a_parameter() -> None:
         top_k=9,
         partial=False,
         requester="https://example.org/org/x",
+        need="https://example.org/need/x",
         network_surplus=True,
         include_open=False,
         rank_by="score",

@@ -47,6 +47,7 @@ pytestmark = pytest.mark.reasoner
 
 TESTS_DIR = Path(__file__).parent
 VOCABULARY = ONTOLOGY_DIR / "kringloop.ttl"
+EFORMS = ONTOLOGY_DIR / "eforms.ttl"
 AXIOMS = ONTOLOGY_DIR / "axioms.ttl"
 GOLDEN = TESTS_DIR / "golden" / "golden.ttl"
 INCONSISTENT_CASES = sorted((TESTS_DIR / "reasoner").glob("inconsistent*.ttl"))
@@ -77,7 +78,9 @@ def store_of(*turtle_files: Path) -> OxigraphStore:
     store = OxigraphStore.memory()
     for path in turtle_files:
         graph = (
-            graph_iri("ontology") if path in (VOCABULARY, AXIOMS) else ox.NamedNode(path.as_uri())
+            graph_iri("ontology")
+            if path in (VOCABULARY, EFORMS, AXIOMS)
+            else ox.NamedNode(path.as_uri())
         )
         store.raw.load(path=path, format=ox.RdfFormat.TURTLE, to_graph=graph)
     return store
@@ -159,7 +162,7 @@ def check_rows(store: ox.Store) -> list[str]:
 @pytest.fixture(scope="module")
 def golden_world() -> Classified:
     """The golden data with the vocabulary and axioms, reasoned over once for this module."""
-    return classify(VOCABULARY, AXIOMS, GOLDEN)
+    return classify(VOCABULARY, EFORMS, AXIOMS, GOLDEN)
 
 
 def owlready2_inferences(tmp_path: Path, *turtle_files: Path) -> set[tuple[str, str, str]]:
@@ -189,7 +192,7 @@ def test_inferences_are_those_of_the_owlready2_path(
     tmp_path: Path, golden_world: Classified
 ) -> None:
     """The direct HermiT run infers exactly the facts the owlready2 round trip inferred."""
-    old = owlready2_inferences(tmp_path, VOCABULARY, AXIOMS, GOLDEN)
+    old = owlready2_inferences(tmp_path, VOCABULARY, EFORMS, AXIOMS, GOLDEN)
     assert old, "the golden data should yield inferences"
     assert set(golden_world.new) == old, sorted(set(golden_world.new) ^ old)
 
@@ -197,7 +200,7 @@ def test_inferences_are_those_of_the_owlready2_path(
 def test_hermit_runs_strictly(tmp_path: Path) -> None:
     """HermiT is not told to ignore unsupported datatypes: the raw golden data, with its
     xsd:date literals, is refused; the reasoner's input (dates as xsd:dateTime) is not."""
-    store = store_of(VOCABULARY, AXIOMS, GOLDEN)
+    store = store_of(VOCABULARY, EFORMS, AXIOMS, GOLDEN)
     raw = [
         ox.Triple(q.subject, q.predicate, q.object)
         for q in store.raw.quads_for_pattern(None, None, None, None)
@@ -217,7 +220,7 @@ def test_ontology_and_golden_are_owl2_dl(tmp_path: Path) -> None:
 
     merged = tmp_path / "merged.ttl"
     graph = Graph()
-    for path in (VOCABULARY, AXIOMS, GOLDEN):
+    for path in (VOCABULARY, EFORMS, AXIOMS, GOLDEN):
         graph.parse(path, format="turtle")
     graph.serialize(merged, format="turtle", encoding="utf-8")
     hermit_jar = Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
@@ -236,7 +239,7 @@ def unsatisfiable(classified: Classified) -> list[str]:
 
 
 def test_ontology_is_consistent() -> None:
-    assert unsatisfiable(classify(VOCABULARY, AXIOMS)) == []
+    assert unsatisfiable(classify(VOCABULARY, EFORMS, AXIOMS)) == []
 
 
 def test_golden_is_consistent_and_every_inferred_class_has_members(
@@ -269,7 +272,7 @@ def test_closed_loop_check_finds_nothing_in_golden_after_reasoning(
 ) -> None:
     """The SPARQL version of the structural condition agrees with what HermiT inferred."""
     store = ox.Store()
-    for path in (VOCABULARY, AXIOMS, GOLDEN):
+    for path in (VOCABULARY, EFORMS, AXIOMS, GOLDEN):
         store.load(path=path, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(path.as_uri()))
     inferred = ox.NamedNode("urn:kringloop:test:inferred")
     closed = sorted(golden_world.members(KL + "ClosedLoopOffer"))
@@ -373,7 +376,7 @@ def test_closed_loop_check_finds_nothing_in_demo_after_reasoning(demo: OxigraphS
 @pytest.mark.parametrize("case", INCONSISTENT_CASES, ids=lambda path: path.stem)
 def test_inconsistent_case_is_rejected(case: Path) -> None:
     with pytest.raises(InconsistentData):
-        classify(VOCABULARY, AXIOMS, case)
+        classify(VOCABULARY, EFORMS, AXIOMS, case)
 
 
 @pytest.mark.reasoner

@@ -1,0 +1,1 @@
+"""Public procurement notices in the eForms format: read, map to RDF, import."""

@@ -776,6 +776,39 @@ TEXT: dict[str, Forms] = {
         "Geen aanbod op de markt in deze categorie en regio.",
         "Aucune offre sur le marché dans cette catégorie et cette région.",
     ),
+    "loops.demand": ("Demand", "Vraag", "Demande"),
+    "loops.demand.text": (
+        "What buyers asked for (their needs, tender lots imported from eForms notices among "
+        "them) and whether a closed loop within their distance serves it: the demand no loop "
+        "can serve comes first.",
+        "Wat kopers vroegen (hun behoeften, waaronder percelen uit ingelezen "
+        "eForms-aankondigingen) en of een gesloten kringloop binnen hun afstand die bedient: de "
+        "vraag die geen kringloop kan bedienen staat eerst.",
+        "Ce que les acheteurs ont demandé (leurs besoins, dont les lots d'avis eForms importés) "
+        "et si une boucle fermée à leur distance y répond : la demande qu'aucune boucle ne peut "
+        "servir vient en premier.",
+    ),
+    "loops.demand.totals": (
+        "{needs} need(s), of which {unserved} without a closed loop.",
+        "{needs} behoefte(n), waarvan {unserved} zonder gesloten kringloop.",
+        "{needs} besoin(s), dont {unserved} sans boucle fermée.",
+    ),
+    "loops.demand.table": (
+        "Needs per category and region",
+        "Behoeften per categorie en regio",
+        "Besoins par catégorie et région",
+    ),
+    "loops.demand.needs": ("needs", "behoeften", "besoins"),
+    "loops.demand.lots": ("tender lots", "percelen", "lots"),
+    "loops.demand.circular": (
+        "lots for the circular economy",
+        "percelen voor de circulaire economie",
+        "lots pour l'économie circulaire",
+    ),
+    "loops.demand.served": ("served", "bediend", "servis"),
+    "loops.demand.unserved": ("no loop", "geen kringloop", "aucune boucle"),
+    "loops.demand.unlocated": ("place unknown", "plaats onbekend", "lieu inconnu"),
+    "loops.demand.buyers": ("buyers", "kopers", "acheteurs"),
     "loops.bottlenecks": ("Bottlenecks", "Knelpunten", "Goulets d'étranglement"),
     "loops.bottlenecks.text": (
         "Partners many loops depend on, and those that alone close the loops of a category in "

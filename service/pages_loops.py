@@ -24,6 +24,7 @@ from kringloop.graph.store import Store
 from kringloop.queries import loops, words
 from kringloop.queries.loops import Census, Gap
 from kringloop.queries.resolve import ResolutionError, slug
+from kringloop.queries.visual import local_name
 from kringloop.service import drawing, page_errors
 from kringloop.service.form_options import FormOptions, form_options
 from kringloop.service.i18n import Words
@@ -47,6 +48,22 @@ class CellRow:
     category_iri: str = ""
     region_iri: str = ""
     partner_iris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    """The needs of a category in a region: how many, how many are tender lots that ask for a
+    circular solution, how many a closed loop serves, and who asks."""
+
+    category: Link
+    region: str
+    needs: int
+    lots: int
+    circular_lots: int
+    served: int
+    unserved: int
+    unlocated: int
+    buyers: tuple[Link, ...]
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,8 @@ class CensusPage:
     chart: Markup = field(default_factory=Markup)
     cells: list[CellRow] = field(default_factory=list)
     bottlenecks: list[BottleneckRow] = field(default_factory=list)
+    demand: list[DemandRow] = field(default_factory=list)
+    demand_totals: str = ""
     gaps: list[GapRow] = field(default_factory=list)
     csv_href: str = ""
     graph_href: str = ""
@@ -143,6 +162,8 @@ def _names(store: Store, census: Census, t: Words) -> Names:
             iris.add(gap.supplier)
     for b in census.bottlenecks:
         iris.add(b.organisation)
+    for d in census.demand:
+        iris |= {d.category, d.region, *d.buyers}
     return Names(store, {i for i in iris if "://" in i}, t)
 
 
@@ -203,10 +224,55 @@ def loops_page(
         )
         for b in census.bottlenecks
     ]
+    page.demand = _demand(census, scope, names, t, href)
+    if page.demand:
+        page.demand_totals = t(
+            "loops.demand.totals",
+            needs=sum(d.needs for d in page.demand),
+            unserved=sum(d.unserved for d in page.demand),
+        )
     page.csv_href = "/loops?" + _query(scope, t.language, format="csv")
     page.graph_href = "/viz/loops?" + _query(scope, t.language)
     page.other_href = "/loops/gaps?" + _query(scope, t.language)
     return page
+
+
+def _demand(
+    census: Census, scope: Scope, names: Names, t: Words, href: Callable[[str], str]
+) -> list[DemandRow]:
+    """Demand per category and region, what no loop serves first."""
+    rows = []
+    for d in census.demand:
+        known = not d.category.startswith(loops.CPV_BASE)
+        label = names.label(d.category) if known else d.category_label
+        target = (
+            "/loops?" + _query(Scope(slug(d.category), scope.region), t.language)
+            if known
+            else href(d.category)
+        )
+        rows.append(
+            DemandRow(
+                Link(label, target),
+                names.label(d.region) if "://" in d.region else d.region_label,
+                d.needs,
+                d.lots,
+                d.circular_lots,
+                d.served,
+                d.unserved,
+                d.unlocated,
+                tuple(
+                    Link(_buyer_name(names, b, given), href(b))
+                    for b, given in zip(d.buyers, d.buyer_labels, strict=True)
+                ),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.unserved, r.category.text, r.region))
+
+
+def _buyer_name(names: Names, iri: str, given: str) -> str:
+    """A buyer's label in the page's languages; the census's name when the store has none."""
+    found = names.label(iri)
+    return given if given and found == local_name(iri) else found
 
 
 def gaps_page(

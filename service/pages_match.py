@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 from markupsafe import Markup
 
 from kringloop.graph.store import Store
@@ -126,11 +127,14 @@ def result_page(
     t: Words,
     *,
     href: Callable[[str], str],
+    as_sent: MatchRequest | None = None,
 ) -> ResultPage:
-    """The page of ``result``, the answer to ``request``, in ``t``'s language."""
-    names = Names(store, _iris(result), t)
+    """The page of ``result``, the answer to ``request``, in ``t``'s language; ``as_sent`` is
+    the request before its need filled it in, if it names one."""
+    need_place = _need_place(store, as_sent) if as_sent is not None else None
+    names = Names(store, _iris(result) | ({need_place} if need_place else set()), t)
     product = names.label(result.what.get("concept"))
-    place = str(result.where.get("label", ""))
+    place = names.label(need_place) if need_place else str(result.where.get("label", ""))
     build = _Cards(names, request, href, product)
     reuse = [build.card("reuse", c) for c in result.internal_reuse]
     chains = [build.card("chain", c) for c in result.chains]
@@ -157,6 +161,25 @@ def result_page(
         graph_href="/viz/match?" + match_form.query(request, language=t.language),
         request_json=request.model_dump(mode="json", exclude_defaults=True, exclude={"save"}),
     )
+
+
+_NEED_PLACE = """
+PREFIX kl: <https://w3id.org/kringloop/ns#>
+SELECT ?place WHERE { { ?need kl:atPlace ?place } UNION { ?need kl:inRegion ?place } }
+ORDER BY ?place LIMIT 1
+"""
+
+
+def _need_place(store: Store, request: MatchRequest) -> str | None:
+    """The place (else the region) of the need a request takes its place of use from, to
+    name it on the page rather than its coordinates; None when the request says where."""
+    if request.need is None or request.near is not None or request.lat is not None:
+        return None
+    rows = store.select(
+        _NEED_PLACE, bindings={"need": ox.NamedNode(request.need)}, union_default_graph=True
+    )
+    place = rows[0]["place"] if rows else None
+    return place.value if isinstance(place, ox.NamedNode) else None
 
 
 def _iris(result: MatchResult) -> set[str]:

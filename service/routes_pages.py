@@ -135,7 +135,7 @@ async def find_page(request: Request, store: Store, form: match_form.FormInput) 
             "find.html", context, language=t.language, status_code=status, request=request
         )
     partners = settings_of(request).max_loop_partners
-    asked = form.request
+    asked = original = form.request
     try:
         if asked.need is not None:  # the page and its form show what the need says
             asked = await run_read(request.app.state.runner, jobs.need_request_job, asked)
@@ -159,5 +159,5 @@ async def find_page(request: Request, store: Store, form: match_form.FormInput) 
         return render(
             "find.html", context, language=t.language, status_code=status, request=request
         )
-    context["page"] = result_page(store, result, asked, t, href=links(t.language))
+    context["page"] = result_page(store, result, asked, t, href=links(t.language), as_sent=original)
     return render("find.html", context, language=t.language, request=request)

@@ -254,6 +254,28 @@ def test_loops_are_json_for_api_clients_and_a_page_for_browsers(client: TestClie
     assert client.get("/loops", headers={"accept": "image/png"}).status_code == 406
 
 
+def test_the_loops_page_shows_demand_that_no_loop_serves_first(client: TestClient) -> None:
+    """The facilitator's question: where is demand that no loop can serve? One row per
+    category and region of the census's demand, the unserved first, with who asks."""
+    census = loops.census(client.app.state.store)  # type: ignore[attr-defined]
+    assert census.demand and any(d.unserved for d in census.demand)
+    page = client.get("/loops", headers=HTML).text
+    section = page[page.index('<table class="demand">') :]
+    section = section[: section.index("</table>")]
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", section, re.S)
+    assert len(rows) == len(census.demand)
+    unserved = [int(re.findall(r'class="number open">(\d+)<', row)[0]) for row in rows]
+    assert unserved == sorted(unserved, reverse=True) and unserved[0] > 0
+    needs = sum(d.needs for d in census.demand)
+    total = sum(d.unserved for d in census.demand)
+    assert f"{needs} behoefte(n), waarvan {total} zonder gesloten kringloop." in page
+    worst = max(census.demand, key=lambda d: d.unserved)
+    for buyer in worst.buyer_labels:
+        assert html.escape(buyer) in rows[0]
+    french = client.get("/loops", params={"lang": "fr"}, headers=HTML).text
+    assert "<h2>Demande</h2>" in french and "sans boucle fermée" in french
+
+
 def test_loops_and_gaps_as_csv(client: TestClient) -> None:
     response = client.get("/loops", params={"format": "csv", "category": "bureaustoel"})
     assert response.headers["content-type"].startswith("text/csv")

@@ -25,6 +25,12 @@ log = logging.getLogger("kringloop.service")
 WHOLE_BYTES = 256 * 1024
 
 
+class AnswerCut(Exception):
+    """An answer that failed after its first chunk went out (a timeout part-way, say): its
+    status is sent, so the server cuts the connection and the client sees an incomplete
+    answer. The cause is the error that stopped it."""
+
+
 async def _rest(first: list[bytes], events: AsyncGenerator[Event, None]) -> AsyncIterator[bytes]:
     try:
         for chunk in first:
@@ -35,7 +41,7 @@ async def _rest(first: list[bytes], events: AsyncGenerator[Event, None]) -> Asyn
                 yield payload
     except Exception as error:  # after the first chunk: only the connection can say it
         log.warning("a streamed answer stopped part-way: %s", error)
-        raise
+        raise AnswerCut(str(error)) from error
     finally:
         await events.aclose()
 

@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
 
 from kringloop.graph import sparql_text
+from kringloop.graph.errors import QueryTimeout
 from kringloop.queries.catalog import QUERIES_DIR
+from kringloop.service.answers import AnswerCut
 from kringloop.service.app import create_app
 from kringloop.service.settings import Settings
 
@@ -166,9 +168,14 @@ def test_mutated_sparql_never_errors_on_the_server() -> None:
         for _ in range(300):
             text = mutate(rng.choice(queries), rng)
             started = time.monotonic()
-            response = client.post(
-                "/sparql", content=text, headers={"Content-Type": "application/sparql-query"}
-            )
+            try:
+                response = client.post(
+                    "/sparql", content=text, headers={"Content-Type": "application/sparql-query"}
+                )
+            except AnswerCut as cut:  # over the time limit after its first chunk went out
+                assert isinstance(cut.__cause__, QueryTimeout), (text, cut)
+                statuses[0] = statuses.get(0, 0) + 1
+                continue
             took = time.monotonic() - started
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             assert response.status_code < 500 or response.status_code in (503, 504), (

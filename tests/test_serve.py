@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import free_port
 
@@ -84,3 +85,50 @@ def test_serve_says_where_and_load_goes_through_it(tmp_path: Path, sample_ttl: P
         os.kill(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     assert not (tmp_path / "store.server.json").exists()
+
+
+def test_an_answer_over_the_time_limit_after_it_began_is_cut_off(tmp_path: Path) -> None:
+    """Its 200 went out with the first chunk: the connection is cut, so the client sees an
+    incomplete answer (never a complete-looking one), and the log says why."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {
+        **os.environ,
+        "KRINGLOOP_STORE_PATH": str(tmp_path / "store"),
+        "KRINGLOOP_QUERY_TIMEOUT_S": "2",
+    }
+    with log.open("wb") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kringloop.service.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    received = 0
+    try:
+        assert wait_for(f"{base}/healthz", process).status_code == 200
+        query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"  # the demo data squared: no end soon
+        with (
+            pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)),
+            httpx.stream(
+                "GET",
+                f"{base}/sparql",
+                params={"query": query},
+                headers={"Accept": "text/csv"},
+                timeout=60,
+            ) as response,
+        ):
+            assert response.status_code == 200
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+        deadline = time.monotonic() + 10
+        while "stopped part-way" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "a streamed answer stopped part-way: the query did not finish within 2 s" in (
+            log.read_text()
+        )
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    assert received > 256 * 1024  # it had begun: more than a whole answer's size went out

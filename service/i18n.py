@@ -809,6 +809,11 @@ TEXT: dict[str, Forms] = {
     "loops.demand.unserved": ("no loop", "geen kringloop", "aucune boucle"),
     "loops.demand.unlocated": ("place unknown", "plaats onbekend", "lieu inconnu"),
     "loops.demand.buyers": ("buyers", "kopers", "acheteurs"),
+    "loops.demand.csv": (
+        "Download the demand as CSV",
+        "Download de vraag als CSV",
+        "Télécharger la demande en CSV",
+    ),
     "loops.bottlenecks": ("Bottlenecks", "Knelpunten", "Goulets d'étranglement"),
     "loops.bottlenecks.text": (
         "Partners many loops depend on, and those that alone close the loops of a category in "

@@ -46,8 +46,10 @@ async def census(
     category: str | None,
     region: str | None,
     lang: str | None,
+    table: str = "loops",
 ) -> Response:
-    """The loops or the gaps page (``which``), or its CSV (``media``)."""
+    """The loops or the gaps page (``which``), or its CSV (``media``; on the loops page,
+    ``table`` says which: the loops or the demand)."""
     t = Words(page_language(request, lang))
     store: Store = request.app.state.store
     pairs = list(request.query_params.multi_items())
@@ -68,12 +70,12 @@ async def census(
     build = pages_loops.loops_page if which == "loops" else pages_loops.gaps_page
     page = build(store, found, scope, t, href=links(t.language))
     if media == "text/csv":
-        body = (
-            pages_loops.loops_csv(page, t)
-            if which == "loops"
-            else pages_loops.gaps_csv(page, found, t)
-        )
-        name = "kringloop-loops.csv" if which == "loops" else "kringloop-gaps.csv"
+        if which == "gaps":
+            body, name = pages_loops.gaps_csv(page, found, t), "kringloop-gaps.csv"
+        elif table == "demand":
+            body, name = pages_loops.demand_csv(page, t), "kringloop-demand.csv"
+        else:
+            body, name = pages_loops.loops_csv(page, t), "kringloop-loops.csv"
         headers = {
             "Content-Disposition": f'attachment; filename="{name}"',
             "Content-Language": t.language,

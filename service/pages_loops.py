@@ -64,6 +64,9 @@ class DemandRow:
     unserved: int
     unlocated: int
     buyers: tuple[Link, ...]
+    category_iri: str = ""
+    region_iri: str = ""
+    buyer_iris: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class CensusPage:
     demand_totals: str = ""
     gaps: list[GapRow] = field(default_factory=list)
     csv_href: str = ""
+    demand_csv_href: str = ""
     graph_href: str = ""
     other_href: str = ""
 
@@ -232,6 +236,7 @@ def loops_page(
             unserved=sum(d.unserved for d in page.demand),
         )
     page.csv_href = "/loops?" + _query(scope, t.language, format="csv")
+    page.demand_csv_href = "/loops?" + _query(scope, t.language, format="csv", table="demand")
     page.graph_href = "/viz/loops?" + _query(scope, t.language)
     page.other_href = "/loops/gaps?" + _query(scope, t.language)
     return page
@@ -264,6 +269,9 @@ def _demand(
                     Link(_buyer_name(names, b, given), href(b))
                     for b, given in zip(d.buyers, d.buyer_labels, strict=True)
                 ),
+                d.category,
+                d.region,
+                d.buyers,
             )
         )
     return sorted(rows, key=lambda r: (-r.unserved, r.category.text, r.region))
@@ -385,6 +393,47 @@ def loops_csv(page: CensusPage, t: Words) -> str:
                 cell.promised,
                 cell.open,
                 " ".join(cell.partner_iris),
+            ]
+        )
+    return out.getvalue()
+
+
+def demand_csv(page: CensusPage, t: Words) -> str:
+    """The demand table as CSV, what no loop serves first (headers in the page's language,
+    IRIs alongside the names; buyers separated by spaces, their names by " | ")."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            t("loops.category"),
+            "category",
+            t("loops.region"),
+            "region",
+            t("loops.demand.needs"),
+            t("loops.demand.lots"),
+            t("loops.demand.circular"),
+            t("loops.demand.served"),
+            t("loops.demand.unserved"),
+            t("loops.demand.unlocated"),
+            t("loops.demand.buyers"),
+            "buyers",
+        ]
+    )
+    for d in page.demand:
+        writer.writerow(
+            [
+                d.category.text,
+                d.category_iri,
+                d.region,
+                d.region_iri,
+                d.needs,
+                d.lots,
+                d.circular_lots,
+                d.served,
+                d.unserved,
+                d.unlocated,
+                " | ".join(b.text for b in d.buyers),
+                " ".join(d.buyer_iris),
             ]
         )
     return out.getvalue()

@@ -132,6 +132,10 @@ CENSUS_PAGES: dict[int | str, dict[str, Any]] = {
     406: {"description": "none of the accepted types is JSON, HTML or CSV"},
 }
 CENSUS_TYPES = ["application/json", "text/html", "text/csv"]
+Table = Annotated[
+    Literal["loops", "demand"],
+    Query(description="which table ?format=csv holds: the loops (default) or the demand"),
+]
 
 
 @router.get(
@@ -146,15 +150,16 @@ async def get_loops(
     region: Region = None,
     format: Format = None,
     lang: Lang = None,
+    table: Table = "loops",
 ) -> dict[str, Any] | Response:
     """The loop census, offer by offer: closed, promised (take-back promised, but nothing in the
     graph backs it) and open loops per category and region; and the demand: per category and
     region, how many needs and tender lots (and lots asking for a circular solution) there
     are, which buyers ask, and how many a closed loop within their distance serves. Browsers
-    get the page; ``?format=csv`` the table."""
+    get the page; ``?format=csv`` the loops table (``&table=demand``: the demand table)."""
     media = answer_as(request, format, CENSUS_TYPES)
     if media != "application/json":
-        return await pages.census(request, "loops", media, category, region, lang)
+        return await pages.census(request, "loops", media, category, region, lang, table)
     census = await _census(request, category, region)
     return {
         "cells": [dataclasses.asdict(c) for c in census.cells],

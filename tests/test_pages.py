@@ -276,6 +276,30 @@ def test_the_loops_page_shows_demand_that_no_loop_serves_first(client: TestClien
     assert "<h2>Demande</h2>" in french and "sans boucle fermée" in french
 
 
+def test_the_demand_as_csv_is_the_census_demand_unserved_first(client: TestClient) -> None:
+    census = loops.census(client.app.state.store)  # type: ignore[attr-defined]
+    page = client.get("/loops", headers=HTML).text
+    assert 'href="/loops?format=csv&amp;table=demand&amp;lang=nl" download' in page
+    response = client.get("/loops", params={"format": "csv", "table": "demand"})
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="kringloop-demand.csv"' in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][:4] == ["Categorie", "category", "Regio", "region"]
+    assert rows[0][8] == "geen kringloop" and rows[0][-1] == "buyers"
+    assert len(rows) - 1 == len(census.demand)
+    unserved = [int(r[8]) for r in rows[1:]]
+    assert unserved == sorted(unserved, reverse=True) and unserved[0] > 0
+    assert sum(int(r[4]) for r in rows[1:]) == sum(d.needs for d in census.demand)
+    by_cell = {(d.category, d.region): d for d in census.demand}
+    for row in rows[1:]:
+        d = by_cell[(row[1], row[3])]
+        assert row[11].split() == list(d.buyers)
+    french = client.get("/loops", params={"format": "csv", "table": "demand", "lang": "fr"})
+    assert "aucune boucle" in french.text.splitlines()[0]
+    refused = client.get("/loops", params={"format": "csv", "table": "buyers"})
+    assert refused.status_code == 422 and "table" in refused.text
+
+
 def test_loops_and_gaps_as_csv(client: TestClient) -> None:
     response = client.get("/loops", params={"format": "csv", "category": "bureaustoel"})
     assert response.headers["content-type"].startswith("text/csv")

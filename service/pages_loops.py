@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -366,77 +366,49 @@ def _gap(gap: Gap, census: Census, names: Names, t: Words, href: Callable[[str],
 # -- CSV ---------------------------------------------------------------------------------------
 
 
-def loops_csv(page: CensusPage, t: Words) -> str:
-    """The loops table as CSV (headers in the page's language, IRIs alongside the names)."""
+def _csv(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            t("loops.category"),
-            "category",
-            t("loops.region"),
-            "region",
-            t.status("closed"),
-            t.status("promised"),
-            t.status("open"),
-            t("loops.partners"),
-        ]
-    )
-    for cell in page.cells:
-        writer.writerow(
-            [
-                cell.category.text,
-                cell.category_iri,
-                cell.region,
-                cell.region_iri,
-                cell.closed,
-                cell.promised,
-                cell.open,
-                " ".join(cell.partner_iris),
-            ]
-        )
+    writer.writerow(header)
+    writer.writerows(rows)
     return out.getvalue()
+
+
+def _where(t: Words) -> list[str]:
+    """The first columns of a table per category and region: names and IRIs."""
+    return [t("loops.category"), "category", t("loops.region"), "region"]
+
+
+def _where_of(row: CellRow | DemandRow) -> list[str]:
+    return [row.category.text, row.category_iri, row.region, row.region_iri]
+
+
+def _demand_row(d: DemandRow) -> list[object]:
+    counts = [d.needs, d.lots, d.circular_lots, d.served, d.unserved, d.unlocated]
+    buyers = [" | ".join(b.text for b in d.buyers), " ".join(d.buyer_iris)]
+    return [*_where_of(d), *counts, *buyers]
+
+
+def loops_csv(page: CensusPage, t: Words) -> str:
+    """The loops table as CSV (headers in the page's language, IRIs alongside the names)."""
+    header = [*_where(t), t.status("closed"), t.status("promised"), t.status("open")]
+    return _csv(
+        [*header, t("loops.partners")],
+        (
+            [*_where_of(c), c.closed, c.promised, c.open, " ".join(c.partner_iris)]
+            for c in page.cells
+        ),
+    )
 
 
 def demand_csv(page: CensusPage, t: Words) -> str:
     """The demand table as CSV, what no loop serves first (headers in the page's language,
     IRIs alongside the names; buyers separated by spaces, their names by " | ")."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            t("loops.category"),
-            "category",
-            t("loops.region"),
-            "region",
-            t("loops.demand.needs"),
-            t("loops.demand.lots"),
-            t("loops.demand.circular"),
-            t("loops.demand.served"),
-            t("loops.demand.unserved"),
-            t("loops.demand.unlocated"),
-            t("loops.demand.buyers"),
-            "buyers",
-        ]
+    counts = ("needs", "lots", "circular", "served", "unserved", "unlocated", "buyers")
+    return _csv(
+        [*_where(t), *(t("loops.demand." + c) for c in counts), "buyers"],
+        (_demand_row(d) for d in page.demand),
     )
-    for d in page.demand:
-        writer.writerow(
-            [
-                d.category.text,
-                d.category_iri,
-                d.region,
-                d.region_iri,
-                d.needs,
-                d.lots,
-                d.circular_lots,
-                d.served,
-                d.unserved,
-                d.unlocated,
-                " | ".join(b.text for b in d.buyers),
-                " ".join(d.buyer_iris),
-            ]
-        )
-    return out.getvalue()
 
 
 def gaps_csv(page: CensusPage, census: Census, t: Words) -> str:

@@ -413,7 +413,12 @@ def localise(
     """The parameters of a reason said in ``language``: IRIs by their label (``label``),
     roles and units by their names, numbers and dates as the language writes them, the
     product as ``product`` (its label in the language), material names through ``materials``
-    (English label → label in the language)."""
+    (English label → label in the language).
+
+    >>> params = {"label": "X", "role": "recycler", "km": 50.24, "within_km": 50.0}
+    >>> reason("no-processor-in-reach", localise(params, "nl", label=str), "nl")[-50:]
+    'de dichtstbijzijnde is X (recycleerder) op 50,2 km'
+    """
     said: dict[str, str] = {}
     for name, value in params.items():
         if value is None:
@@ -431,8 +436,8 @@ def localise(
         elif isinstance(value, bool):
             said[name] = str(value).lower()
         elif isinstance(value, int | float):
-            # distances to the nearest organisation in whole km, as the core's sentences say
-            said[name] = number(value, language, 0 if name == "km" else 1)
+            # one decimal, as the core's sentences say: 50.2 km is not "50 km" beside a 50 km limit
+            said[name] = number(value, language, 1)
         elif "://" in str(value):
             said[name] = label(str(value))
         else:

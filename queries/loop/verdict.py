@@ -24,7 +24,7 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "promised-flag": "the offer promises to take the product back, but no processor, "
         "process or flow in the graph backs that promise",
         "no-processor-in-reach": "no processor that closes the loop serves the place of use "
-        "within {within_km:g} km; the nearest is {label} ({role}) at {km:.0f} km",
+        "within {within_km:g} km; the nearest is {label} ({role}) at {km:g} km",
         "no-processor-anywhere": "no processor anywhere accepts {product} or one of its "
         "materials ({materials})",
         "no-way-back": "{label} ({role}) takes {product} back, but no valid flow leads from "
@@ -55,6 +55,9 @@ class Reason:
 
         >>> Reason("too-long", {"label": "X", "partners": 7, "max_partners": 6}).text
         'the way back through X passes 7 organisations; a loop may have at most 6'
+        >>> far = {"label": "X", "role": "recycler", "km": 50.2, "within_km": 50.0}
+        >>> Reason("no-processor-in-reach", far).text[-52:]
+        'within 50 km; the nearest is X (recycler) at 50.2 km'
         """
         template = TEXTS.get(self.code, self.code)
         try:

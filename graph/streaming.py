@@ -108,7 +108,8 @@ class _Chunks:
         return len(data)
 
     def flush(self) -> None:
-        pass
+        """Nothing: the serialiser flushes often, and chunks of `CHUNK` bytes go out as they
+        fill (the rest at `close`), not one per flush."""
 
     def close(self) -> None:
         if self.buffer:

@@ -445,31 +445,28 @@ def _category_label(category: str, labels: Callable[[str], str]) -> str:
     return labels(category)
 
 
+def _gap_of(need: Need, missing: str, why: str, candidates: tuple[Candidate, ...] = ()) -> Gap:
+    """The gap line of a need: its product, region, buyer, the missing role and why."""
+    region = need.region or UNKNOWN_REGION
+    who = need.buyer_label or need.label
+    return Gap("need", need.product, region, need.need, who, missing, why, candidates=candidates)
+
+
 def _unlocated_gap(judge: LoopJudge, need: Need) -> Gap:
-    return Gap(
-        "need",
-        need.product,
-        need.region or UNKNOWN_REGION,
-        need.need,
-        need.buyer_label or need.label,
-        "location",
+    why = (
         f"{judge.facts.label(need.product)}: kringloop has no coordinate for the need's place "
-        "of use, so no loop can be judged for it (give the place in kringloop's places)",
+        "of use, so no loop can be judged for it (give the place in kringloop's places)"
     )
+    return _gap_of(need, "location", why)
 
 
 def _uncovered_gap(need: Need) -> Gap:
     code = need.product[len(CPV_BASE) :]
-    return Gap(
-        "need",
-        need.product,
-        need.region or UNKNOWN_REGION,
-        need.need,
-        need.buyer_label or need.label,
-        "supplier",
+    why = (
         f"CPV {code}: no kringloop product type covers it, so no supplier, processor or loop "
-        "for it is known",
+        "for it is known"
     )
+    return _gap_of(need, "supplier", why)
 
 
 def _need_gap(judge: LoopJudge, need: Need, day: date) -> Gap:
@@ -489,15 +486,11 @@ def _need_gap(judge: LoopJudge, need: Need, day: date) -> Gap:
     )  # fmt: skip
     verdict = judge.verdict(probe, use)
     why = verdict.reason.text if verdict.reason is not None else "no supplier's loop closes there"
-    return Gap(
-        "need",
-        need.product,
-        need.region or UNKNOWN_REGION,
-        need.need,
-        need.buyer_label or need.label,
+    return _gap_of(
+        need,
         verdict.missing_role or "supplier",
         f"no closed loop for {label} within {need.max_km:.0f} km: {why}",
-        candidates=tuple(
+        tuple(
             Candidate(c.organisation, c.label, c.role, round(c.distance_km, 1), c.radius_km)
             for c in verdict.closers
         ),

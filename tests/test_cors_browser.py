@@ -20,8 +20,8 @@ import pytest
 
 from tests.conftest import free_port
 from tests.test_serve import wait_for
+from tests.viz_timing import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "browser-cors-token"
 SEED = "https://w3id.org/kringloop/graph/seed"
 
@@ -74,7 +74,7 @@ window.results = run();
 
 class Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
-        pass
+        """No access log on the test's output."""
 
 
 @pytest.fixture
@@ -127,13 +127,7 @@ def test_a_browser_app_reads_from_any_origin_and_writes_from_a_listed_one(
                 str(tmp_path / "profile"),
                 executable_path=str(CHROMIUM),
                 headless=True,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                ],
+                args=CHROMIUM_ARGS,
             )
             try:
                 found = {}

@@ -343,25 +343,21 @@ def test_validation_can_be_turned_off(make_client: MakeClient) -> None:
     assert response.status_code == 201
 
 
-SITE = """\
+PREFIXES = """\
 @prefix kl: <https://w3id.org/kringloop/ns#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix unit: <http://qudt.org/vocab/unit/> .
 @prefix exorg: <https://example.org/kringloop/id/organisation/> .
 @prefix exsite: <https://example.org/kringloop/id/site/> .
 @prefix exoffer: <https://example.org/kringloop/id/offer/> .
+"""
+SITE = PREFIXES + """\
 exorg:resend a kl:Organisation ; rdfs:label "Example Resend Kortrijk"@en ;
     kl:hasSite exsite:resend .
 exsite:resend a kl:Site ; rdfs:label "Example Resend, depot"@en ;
     kl:place <https://w3id.org/kringloop/id/place/kortrijk> ; kl:lat 50.90 ; kl:long 3.2650 .
 """
-SURPLUS = """\
-@prefix kl: <https://w3id.org/kringloop/ns#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix unit: <http://qudt.org/vocab/unit/> .
-@prefix exorg: <https://example.org/kringloop/id/organisation/> .
-@prefix exsite: <https://example.org/kringloop/id/site/> .
-@prefix exoffer: <https://example.org/kringloop/id/offer/> .
+SURPLUS = PREFIXES + """\
 exoffer:resend-chairs a kl:InternalSurplus ; rdfs:label "Spare chairs"@en ;
     kl:offeredBy exorg:resend ; kl:fromSite exsite:resend ;
     kl:businessModel <https://w3id.org/kringloop/id/business-model/credits-exchange> ;

@@ -15,8 +15,8 @@ import pytest
 
 from tests.conftest import free_port
 from tests.test_serve import wait_for
+from tests.viz_timing import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytestmark = [
@@ -60,13 +60,7 @@ def test_the_editor_runs_queries_and_stays_on_the_host(server: str, tmp_path: Pa
             str(tmp_path / "profile"),
             executable_path=str(CHROMIUM),
             headless=True,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
+            args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
         )
         try:

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SKOS
 
 DATA = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = DATA / "market" / "market.ttl"
@@ -1118,6 +1118,21 @@ def load_towns(path: Path) -> dict[str, tuple[float, float]]:
     return towns
 
 
+def model_names(path: Path = DATA / "codelists" / "business-models.ttl") -> dict[str, str]:
+    """Business-model slug -> its Dutch name in the code list (lower case, as in a label)."""
+    graph = Graph()
+    graph.parse(path, format="turtle")
+    names = {}
+    for concept, name in graph.subject_objects(SKOS.prefLabel):
+        if isinstance(name, Literal) and name.language == "nl":
+            names[str(concept).rsplit("/", 1)[-1]] = str(name).lower()
+    return names
+
+
+#: The business models' Dutch names, for the Dutch labels of offers.
+MODEL_NL = model_names()
+
+
 def site_of(org: Org) -> str:
     return f"exsite:{org.short}"
 
@@ -1275,7 +1290,8 @@ def add_supply_offer(
     doc.add(
         offer, "rdfs:label", text(f"{label_en.capitalize()}, {condition}, {model} ({org.name})")
     )
-    doc.add(offer, "rdfs:label", text(f"{label_nl.capitalize()}, {model} ({org.name})", "nl"))
+    name_nl = f"{label_nl.capitalize()}, {MODEL_NL[model]} ({org.name})"
+    doc.add(offer, "rdfs:label", text(name_nl, "nl"))
     doc.add(offer, "kl:offeredBy", f"exorg:{org.short}")
     doc.add(offer, "kl:fromSite", site_of(org))
     doc.add(offer, "kl:businessModel", f"bm:{model}")

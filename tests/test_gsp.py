@@ -351,13 +351,18 @@ PREFIXES = """\
 @prefix exsite: <https://example.org/kringloop/id/site/> .
 @prefix exoffer: <https://example.org/kringloop/id/offer/> .
 """
-SITE = PREFIXES + """\
+SITE = (
+    PREFIXES
+    + """\
 exorg:resend a kl:Organisation ; rdfs:label "Example Resend Kortrijk"@en ;
     kl:hasSite exsite:resend .
 exsite:resend a kl:Site ; rdfs:label "Example Resend, depot"@en ;
     kl:place <https://w3id.org/kringloop/id/place/kortrijk> ; kl:lat 50.90 ; kl:long 3.2650 .
 """
-SURPLUS = PREFIXES + """\
+)
+SURPLUS = (
+    PREFIXES
+    + """\
 exoffer:resend-chairs a kl:InternalSurplus ; rdfs:label "Spare chairs"@en ;
     kl:offeredBy exorg:resend ; kl:fromSite exsite:resend ;
     kl:businessModel <https://w3id.org/kringloop/id/business-model/credits-exchange> ;
@@ -365,6 +370,7 @@ exoffer:resend-chairs a kl:InternalSurplus ; rdfs:label "Spare chairs"@en ;
     kl:condition <https://w3id.org/kringloop/id/condition/used> ;
     kl:availableQuantity 120 ; kl:unit unit:NUM .
 """
+)
 
 
 def test_the_shapes_compare_values_not_spellings(make_client: MakeClient) -> None:

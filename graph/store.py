@@ -8,6 +8,8 @@ same methods over HTTP; callers never see which one they hold.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -220,6 +222,36 @@ class Store(ABC):
         result = self.query("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
         return not bool(result)
 
+    def disk_version(self) -> str | None:
+        """A name for what the store holds that every process opening it finds, or None
+        when there is none (a remote store: other clients may write to it unseen)."""
+        return None
+
+
+def files_version(path: Path) -> str:
+    """A name for the state of the on-disk store at ``path``: a digest of the name, size and
+    modification time of each of its files, its logs and lock left out.
+
+    Every write the engine commits appends to its write-ahead log or adds a table file and
+    changes the manifest, so the digest changes with every write; reading changes no file.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     store = OxigraphStore.open(Path(folder))
+    ...     before = files_version(Path(folder))
+    ...     store.update("INSERT DATA { <http://e.org/a> <http://e.org/p> 1 }")
+    ...     before == files_version(Path(folder))
+    False
+    """
+    digest = hashlib.sha256()
+    with os.scandir(path) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("LOG") or entry.name == "LOCK" or not entry.is_file():
+                continue
+            info = entry.stat()
+            digest.update(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]
+
 
 class OxigraphStore(Store):
     """The embedded store: pyoxigraph on disk (RocksDB) or in memory.
@@ -243,6 +275,8 @@ class OxigraphStore(Store):
         #: Readers that keep derived data (`kringloop.queries.match_cache`) key it by this.
         #: Another process cannot write to an open on-disk store, so it sees every change.
         self.generation = 0
+        #: The files' version when a read-only store was opened (see `disk_version`).
+        self.opened_version: str | None = None
 
     @classmethod
     def memory(cls) -> OxigraphStore:
@@ -260,7 +294,9 @@ class OxigraphStore(Store):
             )
         try:
             if read_only:
+                before = files_version(path)
                 inner = ox.Store.read_only(str(path))
+                after = files_version(path)
             else:
                 path.mkdir(parents=True, exist_ok=True)
                 inner = ox.Store(str(path))
@@ -271,7 +307,26 @@ class OxigraphStore(Store):
                     hint="stop that process (e.g. `kringloop serve`) or use a read-only command",
                 ) from err
             raise ConfigError(f"cannot open the store at {path}: {err}") from err
-        return cls(inner, location=str(path), read_only=read_only)
+        store = cls(inner, location=str(path), read_only=read_only)
+        if read_only and before == after:  # else a write landed while it opened: unknown
+            store.opened_version = before
+        return store
+
+    def disk_version(self) -> str | None:
+        """What this store holds, as a name that another process opening the same files in
+        the same state finds too (`files_version`), or None when it cannot be named: a store
+        in memory, or a read-only one opened while the files changed.
+
+        A read-only store sees the files as they were when it was opened, so its version is
+        the one of that moment; a writable one sees every write, so its version is the
+        files' now. A new name does not always mean new data (opening for writing or a
+        compaction rewrites files), only that the same name means the same data.
+        """
+        if self.location == "memory":
+            return None
+        if self.read_only:
+            return self.opened_version
+        return files_version(Path(self.location))
 
     @property
     def raw(self) -> ox.Store:

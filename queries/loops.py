@@ -20,10 +20,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from itertools import pairwise
+from pathlib import Path
 
 import networkx as nx
 
+from kringloop.graph import derived
 from kringloop.graph.store import Store
 from kringloop.queries import codes, match_cache, resolve
 from kringloop.queries.loop.facts import loop_facts, read_vocabulary
@@ -217,18 +220,32 @@ def census(
 ) -> Census:
     """Closed, promised and open loops, gaps and bottlenecks (see the module description);
     ``categories`` (product-type IRIs) and ``region`` (a region IRI) narrow what is counted.
-    Kept while the store cannot change: the census JSON, the gaps, the command line and the
-    loops page then answer from one computation."""
+    Computed once per store version: kept in the process while the store cannot change, and
+    on disk beside the store for every other process opening it in the same state
+    (`kringloop.graph.derived`), so the census JSON, the gaps, the pages, the graph page and
+    the command line answer from one computation."""
     day = today or date.today()
     scope = (None if categories is None else tuple(sorted(categories)), region)
-    key = ("census", day, radius_km, max_partners, scope)
-    kept = match_cache.once(
-        store,
-        key,
-        lambda: _census(store, day, radius_km, max_partners, categories, region),
-    )
+    key = ("census", day.isoformat(), radius_km, max_partners, scope)
+
+    def shared() -> Census:
+        return derived.once(
+            store,
+            "census",
+            key,
+            _code(),
+            lambda: _census(store, day, radius_km, max_partners, categories, region),
+        )
+
+    kept = match_cache.once(store, key, shared)
     assert isinstance(kept, Census)
     return kept
+
+
+@cache
+def _code() -> str:
+    """The census is what the query code makes of the data: a change to it is a new census."""
+    return derived.code_stamp(Path(__file__).parent)
 
 
 def _census(

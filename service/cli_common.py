@@ -6,6 +6,7 @@ load error (bad file, bad query, missing store).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -74,6 +75,27 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
+#: JSON answers longer than this are written plainly: rich colours JSON at ~0.4 MB/s
+#: (measured: 19 s for the 7.6 MB of `kringloop gaps --json` at 100k organisations).
+COLOURED_JSON_CHARS = 100_000
+
+
+def print_json(data: Any) -> None:
+    """``data`` as indented JSON on standard output, coloured on a terminal when it is short.
+
+    >>> print_json({"a": [1, "é"]})
+    {
+      "a": [
+        1,
+        "é"
+      ]
+    }
+    """
+    answer = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if out.is_terminal and len(answer) < COLOURED_JSON_CHARS:
+        out.print_json(answer)
+    else:
+        typer.echo(answer)
 
 
 class State:

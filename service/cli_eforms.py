@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from kringloop.service.cli_common import app, err, opened, out, run
+from kringloop.service.cli_common import app, err, opened, out, print_json, run
 
 import_app = typer.Typer(help="Import data published in other formats.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -46,7 +45,7 @@ def import_eforms(
             )
         )
     if as_json:
-        out.print_json(json.dumps([dataclasses.asdict(r) for r in results]))
+        print_json([dataclasses.asdict(r) for r in results])
         return
     table = Table("notice", "status", "lots", "awards", "notes")
     for r in results:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import date
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from kringloop.service.cli_common import State, app, opened, out, parse_day, run
+from kringloop.service.cli_common import State, app, opened, out, parse_day, print_json, run
 
 # The matchmaking modules (networkx, numpy) are imported by the commands that use them, so that
 # every other command starts quickly.
@@ -75,7 +74,7 @@ def match(
         if save:
             run(lambda: match_record.save(store, result, request))
     if as_json:
-        out.print_json(json.dumps(result.as_json(), default=str))
+        print_json(result.as_json())
         return
     out.print(
         f"[bold]{result.what['label']}[/bold] near {result.where['label']} "
@@ -140,7 +139,7 @@ def loops_command(
             )
         )
     if as_json:
-        out.print_json(json.dumps(dataclasses.asdict(census)["cells"]))
+        print_json([dataclasses.asdict(cell) for cell in census.cells])
         return
     table = Table("category", "region", "closed", "promised", "open", "partners")
     for cell in census.cells:
@@ -163,9 +162,26 @@ def loops_command(
         for d in census.demand:
             counts = (d.needs, d.lots, d.circular_lots, d.served, d.unserved, d.unlocated)
             demand.add_row(
-                d.category_label, d.region_label, *map(str, counts), "; ".join(d.buyer_labels)
+                d.category_label, d.region_label, *map(str, counts), _some(d.buyer_labels)
             )
         out.print(demand)
+
+
+#: Buyers named per row of the demand table; the demand CSV (`/loops?format=csv&table=demand`)
+#: names them all.
+BUYERS_SHOWN = 5
+
+
+def _some(names: tuple[str, ...]) -> str:
+    """The first `BUYERS_SHOWN` of ``names``, and how many more there are.
+
+    >>> _some(("A", "B"))
+    'A; B'
+    >>> _some(tuple("ABCDEFG"))
+    'A; B; C; D; E (+2 more)'
+    """
+    more = len(names) - BUYERS_SHOWN
+    return "; ".join(names[:BUYERS_SHOWN]) + (f" (+{more} more)" if more > 0 else "")
 
 
 @app.command()
@@ -198,8 +214,12 @@ def gaps(
             )
         )
     if as_json:
-        data = dataclasses.asdict(census)
-        out.print_json(json.dumps({"gaps": data["gaps"], "bottlenecks": data["bottlenecks"]}))
+        print_json(
+            {
+                "gaps": [dataclasses.asdict(gap) for gap in census.gaps],
+                "bottlenecks": [dataclasses.asdict(b) for b in census.bottlenecks],
+            }
+        )
         return
     for gap in census.gaps:
         category = census.labels.get(gap.category, _short(gap.category))
@@ -239,7 +259,7 @@ def eval_command(
     with opened(read_only=True) as store:
         report = run(lambda: evaluate.evaluate(store, cases))
     if as_json:
-        out.print_json(json.dumps(dataclasses.asdict(report)))
+        print_json(dataclasses.asdict(report))
     else:
         table = Table("rule", "what it checks", "cases", "passed", "failed")
         for r in report.rules:

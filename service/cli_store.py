@@ -28,6 +28,7 @@ from kringloop.service.cli_common import (
     open_configured,
     opened,
     out,
+    print_json,
     progress_bar,
     run,
 )
@@ -262,7 +263,7 @@ def stats(
     with opened(read_only=True) as store:
         figures = run(lambda: statistics.collect(store))
     if as_json:
-        out.print_json(data=dataclasses.asdict(figures))
+        print_json(dataclasses.asdict(figures))
         return
     out.print(
         f"{figures.store} store at {figures.location}: {figures.quads} quads, "

@@ -1,0 +1,133 @@
+"""A census computed once per store version is found by every other process opening the store
+in that state, never by one that sees other data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kringloop.graph import OxigraphStore, derived
+from kringloop.graph import load as loading
+from kringloop.graph.bundle import bundled_sources
+from kringloop.queries import loops
+from kringloop.queries.loop.judge import MAX_PARTNERS
+
+GOLDEN = Path(__file__).parent / "golden" / "golden.ttl"
+TODAY = date(2026, 6, 1)
+# Every processing offer goes: no loop of the golden data can close any more.
+DROP_PROCESSING = """PREFIX kl: <https://w3id.org/kringloop/ns#>
+DELETE WHERE { GRAPH ?g { ?offer a kl:ProcessingOffer ; ?p ?o } }"""
+
+
+@pytest.fixture
+def golden(tmp_path: Path) -> Iterator[Path]:
+    """An on-disk store holding the ontology and the golden data, closed."""
+    path = tmp_path / "store"
+    store = OxigraphStore.open(path)
+    loading.load(store, [*bundled_sources(["ontology"]), *loading.plan([GOLDEN])])
+    store.close()
+    yield path
+
+
+def _kept(path: Path) -> list[Path]:
+    return sorted((path / derived.DIRECTORY).glob("*/*.pickle"))
+
+
+def _no_computing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> loops.Census:
+        raise AssertionError("the census was computed again")
+
+    monkeypatch.setattr(loops, "_census", refuse)
+
+
+def test_another_reader_of_the_same_store_finds_the_census(
+    golden: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = loops.census(OxigraphStore.open(golden, read_only=True), today=TODAY)
+    assert first.loops and len(_kept(golden)) == 1
+    _no_computing(monkeypatch)
+    again = loops.census(OxigraphStore.open(golden, read_only=True), today=TODAY)
+    assert again == first
+    # another day, radius or scope is another census
+    with pytest.raises(AssertionError, match="computed again"):
+        loops.census(OxigraphStore.open(golden, read_only=True), today=date(2026, 6, 2))
+
+
+def test_a_write_is_a_new_census_and_an_older_reader_keeps_its_own(golden: Path) -> None:
+    before = OxigraphStore.open(golden, read_only=True)  # sees the files as they are now
+    writer = OxigraphStore.open(golden)
+    writer.update(DROP_PROCESSING)
+    after = loops.census(writer, today=TODAY)
+    old = loops.census(before, today=TODAY)  # the data it was opened on, kept under its version
+    fresh = loops._census(writer, TODAY, loops.DEFAULT_RADIUS_KM, MAX_PARTNERS, None, None)
+    assert after == fresh
+    assert old.loops and not after.loops
+    assert len({p.parent.name for p in _kept(golden)}) == 2
+    # a reader opened after the write finds the writer's census, not the old one
+    writer.close()
+    assert loops.census(OxigraphStore.open(golden, read_only=True), today=TODAY) == after
+
+
+def test_a_damaged_result_is_computed_again_and_replaced(golden: Path) -> None:
+    first = loops.census(OxigraphStore.open(golden, read_only=True), today=TODAY)
+    [kept] = _kept(golden)
+    kept.write_bytes(b"not a pickle")
+    assert loops.census(OxigraphStore.open(golden, read_only=True), today=TODAY) == first
+    assert kept.read_bytes() != b"not a pickle"
+
+
+def test_a_folder_that_cannot_be_written_keeps_nothing_and_answers(golden: Path) -> None:
+    (golden / derived.DIRECTORY).write_text("a file where the folder would be")
+    census = loops.census(OxigraphStore.open(golden, read_only=True), today=TODAY)
+    assert census.loops and not _kept(golden)
+
+
+def test_results_of_other_code_or_old_versions_are_not_found(tmp_path: Path) -> None:
+    store = OxigraphStore.open(tmp_path / "s")
+    assert derived.once(store, "n", ("k",), "code-a", lambda: 1) == 1
+    assert derived.once(store, "n", ("k",), "code-a", lambda: 2) == 1
+    assert derived.once(store, "n", ("k",), "code-b", lambda: 3) == 3
+    for number in range(derived.KEEP_VERSIONS + 2):
+        store.update(f"INSERT DATA {{ <http://e.org/{number}> <http://e.org/p> 1 }}")
+        assert derived.once(store, "n", ("k",), "code-a", _value(number)) == number
+    versions = list((tmp_path / "s" / derived.DIRECTORY).iterdir())
+    assert len(versions) == derived.KEEP_VERSIONS
+    assert derived.once(OxigraphStore.memory(), "n", ("k",), "code-a", lambda: 9) == 9
+
+
+def test_the_gaps_command_answers_from_the_census_of_the_loops_command(golden: Path) -> None:
+    """Two commands, two processes, one census: the second finds the first's."""
+    env = {**os.environ, "KRINGLOOP_STORE_PATH": str(golden)}
+    command = [sys.executable, "-m", "kringloop.service.cli"]
+    loops_run = subprocess.run(
+        [*command, "loops", "--json", "--on", "2026-06-01"], env=env, capture_output=True
+    )
+    assert loops_run.returncode == 0, loops_run.stderr
+    [kept] = _kept(golden)
+    written = kept.stat().st_mtime_ns
+    gaps_run = subprocess.run(
+        [*command, "gaps", "--json", "--on", "2026-06-01"], env=env, capture_output=True
+    )
+    assert gaps_run.returncode == 0, gaps_run.stderr
+    assert _kept(golden) == [kept] and kept.stat().st_mtime_ns == written
+    census = loops.census(OxigraphStore.open(golden, read_only=True), today=TODAY)
+    assert json.loads(gaps_run.stdout)["gaps"] == [
+        json.loads(json.dumps(g, default=str)) for g in _plain(census.gaps)
+    ]
+
+
+def _value(number: int) -> Callable[[], int]:
+    return lambda: number
+
+
+def _plain(items: list[loops.Gap]) -> list[dict[str, object]]:
+    import dataclasses
+
+    return [dataclasses.asdict(i) for i in items]

@@ -350,10 +350,10 @@ def census_figure(
     sizes: list[int], *, generate: Callable[[int], Path], rounds: int
 ) -> dict[str, Any]:
     """`queries.loops.census` (loops, gaps, bottlenecks) over on-disk stores of each size."""
-    from kringloop.graph import bundle
+    from kringloop.graph import bundle, derived
     from kringloop.graph import load as loading
     from kringloop.graph.store import OxigraphStore
-    from kringloop.queries import loops
+    from kringloop.queries import loops, match_cache
 
     out: dict[str, Any] = {}
     for orgs in sizes:
@@ -369,6 +369,9 @@ def census_figure(
         times = []
         census = None
         for round_no in range(rounds + 1):
+            # cold every round: nothing kept in this process or beside the store
+            match_cache.forget(store)
+            shutil.rmtree(target / derived.DIRECTORY, ignore_errors=True)
             started = time.perf_counter()
             census = loops.census(store)
             took = time.perf_counter() - started

@@ -788,6 +788,7 @@ TEXT: dict[str, Forms] = {
         "et si une boucle fermée à leur distance y répond : la demande qu'aucune boucle ne peut "
         "servir vient en premier.",
     ),
+    "loops.demand.more": ("and {n} more", "en nog {n}", "et {n} autres"),
     "loops.demand.totals": (
         "{needs} need(s), of which {unserved} without a closed loop.",
         "{needs} behoefte(n), waarvan {unserved} zonder gesloten kringloop.",
@@ -850,6 +851,13 @@ TEXT: dict[str, Forms] = {
     "gaps.count.one": ("1 gap", "1 hiaat", "1 lacune"),
     "gaps.count.other": ("{n} gaps", "{n} hiaten", "{n} lacunes"),
     "gaps.none": ("No gap here.", "Geen hiaat hier.", "Aucune lacune ici."),
+    "gaps.shown": (
+        "Gaps {first} to {last} of {n}; the CSV holds them all.",
+        "Hiaten {first} tot {last} van {n}; de CSV bevat ze allemaal.",
+        "Lacunes {first} à {last} sur {n} ; le CSV les contient toutes.",
+    ),
+    "gaps.earlier": ("Previous gaps", "Vorige hiaten", "Lacunes précédentes"),
+    "gaps.later": ("Next gaps", "Volgende hiaten", "Lacunes suivantes"),
     "gaps.kind.supply": ("offer", "aanbod", "offre"),
     "gaps.kind.need": ("need", "behoefte", "besoin"),
     "gaps.kind.processor": ("processor", "verwerker", "transformateur"),

@@ -47,9 +47,10 @@ async def census(
     region: str | None,
     lang: str | None,
     table: str = "loops",
+    number: int = 1,
 ) -> Response:
-    """The loops or the gaps page (``which``), or its CSV (``media``; on the loops page,
-    ``table`` says which: the loops or the demand)."""
+    """The loops or the gaps page (``which``; of the gaps, the ``number``-th page), or its
+    CSV (``media``; on the loops page, ``table`` says which: the loops or the demand)."""
     t = Words(page_language(request, lang))
     store: Store = request.app.state.store
     pairs = list(request.query_params.multi_items())
@@ -67,8 +68,17 @@ async def census(
         page = pages_loops.empty_page(store, scope, t)
         context = {"page": page}
         return render(template, context, language=t.language, status_code=422, request=request)
-    build = pages_loops.loops_page if which == "loops" else pages_loops.gaps_page
-    page = build(store, found, scope, t, href=links(t.language))
+    csv = media == "text/csv"
+    if which == "loops":
+        every_buyer = csv and table == "demand"
+        page = pages_loops.loops_page(
+            store, found, scope, t, href=links(t.language), every_buyer=every_buyer
+        )
+    else:
+        number_of: int | None = None if csv else number
+        page = pages_loops.gaps_page(
+            store, found, scope, t, href=links(t.language), number=number_of
+        )
     if media == "text/csv":
         if which == "gaps":
             body, name = pages_loops.gaps_csv(page, found, t), "kringloop-gaps.csv"

@@ -67,6 +67,8 @@ class DemandRow:
     category_iri: str = ""
     region_iri: str = ""
     buyer_iris: tuple[str, ...] = ()
+    #: Buyers asking that ``buyers`` leaves out (the page names `BUYERS_SHOWN`, the CSV all).
+    more_buyers: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,11 @@ class CensusPage:
     demand: list[DemandRow] = field(default_factory=list)
     demand_totals: str = ""
     gaps: list[GapRow] = field(default_factory=list)
+    #: Which gaps the gaps page shows ("gaps 101-200 of 9,819") and the links to the others.
+    shown: str = ""
+    first: int = 1
+    earlier_href: str = ""
+    later_href: str = ""
     csv_href: str = ""
     demand_csv_href: str = ""
     graph_href: str = ""
@@ -156,27 +163,54 @@ def empty_page(store: Store, scope: Scope, t: Words) -> CensusPage:
     return CensusPage(scope, form_options(store, t), t.km(loops.DEFAULT_RADIUS_KM))
 
 
-def _names(store: Store, census: Census, t: Words) -> Names:
-    iris: set[str] = set()
-    for cell in census.cells:
-        iris |= {cell.category, cell.region, *cell.partners}
-    for gap in census.gaps:
-        iris |= {gap.subject, gap.category, gap.region, *(c.organisation for c in gap.candidates)}
-        if gap.supplier:
-            iris.add(gap.supplier)
-    for b in census.bottlenecks:
-        iris.add(b.organisation)
-    for d in census.demand:
-        iris |= {d.category, d.region, *d.buyers}
+#: Gaps per gaps page; the CSV holds them all.
+GAPS_PER_PAGE = 100
+#: Buyers named per row of the demand table; the demand CSV names them all.
+BUYERS_SHOWN = 12
+
+
+def _names(store: Store, iris: Iterable[str], t: Words) -> Names:
+    """Names for the resources a page shows (only those: at 100k organisations a census
+    holds ~10k gaps and ~60k buyers, far more than one page shows)."""
     return Names(store, {i for i in iris if "://" in i}, t)
 
 
+def _loops_iris(census: Census, buyers: int | None) -> set[str]:
+    """What the loops page (or its CSV) names: cells, bottlenecks, the demand and ``buyers``
+    buyers per row of it (all of them when None)."""
+    iris: set[str] = set()
+    for cell in census.cells:
+        iris |= {cell.category, cell.region, *cell.partners}
+    for b in census.bottlenecks:
+        iris.add(b.organisation)
+    for d in census.demand:
+        iris |= {d.category, d.region, *d.buyers[:buyers]}
+    return iris
+
+
+def _gap_iris(gaps: Iterable[Gap]) -> set[str]:
+    iris: set[str] = set()
+    for gap in gaps:
+        iris |= {gap.subject, gap.category, gap.region, *(c.organisation for c in gap.candidates)}
+        if gap.supplier:
+            iris.add(gap.supplier)
+    return iris
+
+
 def loops_page(
-    store: Store, census: Census, scope: Scope, t: Words, *, href: Callable[[str], str]
+    store: Store,
+    census: Census,
+    scope: Scope,
+    t: Words,
+    *,
+    href: Callable[[str], str],
+    every_buyer: bool = False,
 ) -> CensusPage:
-    """The loops of ``census`` per category and region."""
+    """The loops of ``census`` per category and region; the demand rows name
+    `BUYERS_SHOWN` buyers each, or all of them with ``every_buyer`` (for the CSV)."""
     page = empty_page(store, scope, t)
-    names = _names(store, census, t)
+    shown = None if every_buyer else BUYERS_SHOWN
+    names = _names(store, _loops_iris(census, shown), t)
     counts = {s: census.count(s) for s in ("closed", "promised", "open")}
     page.totals = t("loops.totals", **counts)
     page.cells = [
@@ -228,7 +262,7 @@ def loops_page(
         )
         for b in census.bottlenecks
     ]
-    page.demand = _demand(census, scope, names, t, href)
+    page.demand = _demand(census, scope, names, t, href, shown)
     if page.demand:
         page.demand_totals = t(
             "loops.demand.totals",
@@ -243,7 +277,12 @@ def loops_page(
 
 
 def _demand(
-    census: Census, scope: Scope, names: Names, t: Words, href: Callable[[str], str]
+    census: Census,
+    scope: Scope,
+    names: Names,
+    t: Words,
+    href: Callable[[str], str],
+    shown: int | None,
 ) -> list[DemandRow]:
     """Demand per category and region, what no loop serves first."""
     rows = []
@@ -267,11 +306,12 @@ def _demand(
                 d.unlocated,
                 tuple(
                     Link(_buyer_name(names, b, given), href(b))
-                    for b, given in zip(d.buyers, d.buyer_labels, strict=True)
+                    for b, given in zip(d.buyers[:shown], d.buyer_labels[:shown], strict=True)
                 ),
                 d.category,
                 d.region,
-                d.buyers,
+                d.buyers[:shown],
+                len(d.buyers[shown:]) if shown is not None else 0,
             )
         )
     return sorted(rows, key=lambda r: (-r.unserved, r.category.text, r.region))
@@ -284,13 +324,34 @@ def _buyer_name(names: Names, iri: str, given: str) -> str:
 
 
 def gaps_page(
-    store: Store, census: Census, scope: Scope, t: Words, *, href: Callable[[str], str]
+    store: Store,
+    census: Census,
+    scope: Scope,
+    t: Words,
+    *,
+    href: Callable[[str], str],
+    number: int | None = 1,
 ) -> CensusPage:
-    """The gaps of ``census``: loops that do not close, and what is missing."""
+    """The gaps of ``census``: loops that do not close, and what is missing; `GAPS_PER_PAGE`
+    of them, the ``number``-th page of them (all when None: the CSV)."""
     page = empty_page(store, scope, t)
-    names = _names(store, census, t)
-    page.totals = t.n("gaps.count", len(census.gaps))
-    page.gaps = [_gap(g, census, names, t, href) for g in census.gaps]
+    total = len(census.gaps)
+    first, last = 0, total
+    if number is not None:
+        pages = max(1, -(-total // GAPS_PER_PAGE))
+        number = min(max(number, 1), pages)
+        first, last = (number - 1) * GAPS_PER_PAGE, min(total, number * GAPS_PER_PAGE)
+        if pages > 1:
+            page.shown = t("gaps.shown", first=t.num(first + 1), last=t.num(last), n=t.num(total))
+        if number > 1:
+            page.earlier_href = "/loops/gaps?" + _query(scope, t.language, page=str(number - 1))
+        if number < pages:
+            page.later_href = "/loops/gaps?" + _query(scope, t.language, page=str(number + 1))
+    gaps = census.gaps[first:last]
+    page.first = first + 1
+    names = _names(store, _gap_iris(gaps), t)
+    page.totals = t.n("gaps.count", total)
+    page.gaps = [_gap(g, census, names, t, href) for g in gaps]
     page.csv_href = "/loops/gaps?" + _query(scope, t.language, format="csv")
     page.graph_href = "/viz/loops?" + _query(scope, t.language)
     page.other_href = "/loops?" + _query(scope, t.language)

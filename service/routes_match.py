@@ -183,14 +183,17 @@ async def get_gaps(
     region: Region = None,
     format: Format = None,
     lang: Lang = None,
+    page: Annotated[
+        int, Query(ge=1, description="the page's gaps: the n-th hundred (JSON and CSV hold all)")
+    ] = 1,
 ) -> dict[str, Any] | Response:
     """One line per offer whose loop does not close (with the missing role, the organisations
     that would close it and the smallest change), needs without a closed loop, processors whose
-    flows lead nowhere, and the partners many loops depend on. Browsers get the page;
-    ``?format=csv`` the gaps."""
+    flows lead nowhere, and the partners many loops depend on. Browsers get the page (a hundred
+    gaps per page); ``?format=csv`` all the gaps."""
     media = answer_as(request, format, CENSUS_TYPES)
     if media != "application/json":
-        return await pages.census(request, "gaps", media, category, region, lang)
+        return await pages.census(request, "gaps", media, category, region, lang, number=page)
     census = await _census(request, category, region)
     return {
         "gaps": [dataclasses.asdict(g) for g in census.gaps],

@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from kringloop.queries import loops
 from kringloop.queries.request import COMPONENTS, MatchRequest, Weights
-from kringloop.service import match_form
+from kringloop.service import match_form, pages_loops
 from kringloop.service.app import create_app
 from kringloop.service.i18n import LANGUAGES, catalogue, page_languages
 from kringloop.service.settings import Settings
@@ -298,6 +298,62 @@ def test_the_demand_as_csv_is_the_census_demand_unserved_first(client: TestClien
     assert "aucune boucle" in french.text.splitlines()[0]
     refused = client.get("/loops", params={"format": "csv", "table": "buyers"})
     assert refused.status_code == 422 and "table" in refused.text
+
+
+def test_the_gaps_page_shows_a_page_of_gaps_and_links_to_the_others(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100k organisations a census holds ~10k gaps: a page shows a hundred of them, in
+    the census's order, with links to the pages before and after; the CSV holds them all."""
+    monkeypatch.setattr(pages_loops, "GAPS_PER_PAGE", 3)
+    census = loops.census(client.app.state.store)  # type: ignore[attr-defined]
+    total = len(census.gaps)
+    assert total > 6, "the demo data has gaps for three pages"
+    csv_rows = list(csv.reader(io.StringIO(client.get("/loops/gaps?format=csv").text)))[1:]
+    assert [r[2] for r in csv_rows] == [g.subject for g in census.gaps]
+    seen: list[str] = []
+    target: str | None = "/loops/gaps?lang=nl"
+    pages = 0
+    while target:
+        page = client.get(target, headers=HTML).text
+        items = re.findall(r'<li class="gap-item.*?<a href="([^"]+)">', page, re.S)
+        assert 0 < len(items) <= 3
+        seen += [html.unescape(i) for i in items]
+        pages += 1
+        assert f"van {total}; de CSV bevat ze allemaal." in page
+        assert (pages > 1) == ('rel="prev"' in page)
+        later = re.search(
+            r'<a class="no-print" href="([^"]+)" rel="next">Volgende hiaten</a>', page
+        )
+        target = html.unescape(later.group(1)) if later else None
+    assert pages == -(-total // 3)
+    assert len(seen) == total  # each gap once, on one page
+    beyond = client.get("/loops/gaps", params={"page": 999}, headers=HTML).text
+    assert f"Hiaten {3 * (pages - 1) + 1} tot {total} van {total}" in beyond
+    assert client.get("/loops/gaps", params={"page": 0}, headers=HTML).status_code == 422
+    assert len(client.get("/loops/gaps", params={"page": 2}, headers=JSON).json()["gaps"]) == total
+
+
+def test_the_demand_table_names_the_first_buyers_and_how_many_more(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages_loops, "BUYERS_SHOWN", 1)
+    census = loops.census(client.app.state.store)  # type: ignore[attr-defined]
+    crowded = [d for d in census.demand if len(d.buyers) > 1]
+    assert crowded, "the demo data has a category and region that several buyers ask for"
+    page = client.get("/loops", headers=HTML).text
+    table = page[page.index('<table class="demand">') :]
+    rows_of = re.findall(
+        r"<tr><th scope=\"row\">(.*?)</tr>", table[: table.index("</table>")], re.S
+    )
+    named = [len(re.findall(r'<a href="/resource\?', row)) for row in rows_of]
+    assert named and max(named) == 1, "one buyer named per row"
+    for d in crowded:
+        assert f"en nog {len(d.buyers) - 1}" in page
+    rows = list(csv.reader(io.StringIO(client.get("/loops?format=csv&table=demand").text)))
+    by_cell = {(r[1], r[3]): r for r in rows[1:]}
+    for d in crowded:
+        assert by_cell[(d.category, d.region)][11].split() == list(d.buyers)
 
 
 def test_loops_and_gaps_as_csv(client: TestClient) -> None:

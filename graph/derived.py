@@ -45,7 +45,7 @@ T = TypeVar("T")
 #: The folder, inside the store's, that holds the kept results.
 DIRECTORY = "kringloop-derived"
 #: How many store versions keep their results.
-KEEP_VERSIONS = 4
+KEEP_VERSIONS = 3
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from itertools import pairwise
-from pathlib import Path
 
 import networkx as nx
 
-from kringloop.graph import derived
 from kringloop.graph.store import Store
 from kringloop.queries import codes, match_cache, resolve
 from kringloop.queries.loop.facts import loop_facts, read_vocabulary
@@ -226,26 +223,14 @@ def census(
     the command line answer from one computation."""
     day = today or date.today()
     scope = (None if categories is None else tuple(sorted(categories)), region)
-    key = ("census", day.isoformat(), radius_km, max_partners, scope)
+    key = (day.isoformat(), radius_km, max_partners, scope)
 
-    def shared() -> Census:
-        return derived.once(
-            store,
-            "census",
-            key,
-            _code(),
-            lambda: _census(store, day, radius_km, max_partners, categories, region),
-        )
-
-    kept = match_cache.once(store, key, shared)
-    assert isinstance(kept, Census)
-    return kept
-
-
-@cache
-def _code() -> str:
-    """The census is what the query code makes of the data: a change to it is a new census."""
-    return derived.code_stamp(Path(__file__).parent)
+    return match_cache.shared(
+        store,
+        "census",
+        key,
+        lambda: _census(store, day, radius_km, max_partners, categories, region),
+    )
 
 
 def _census(

@@ -23,12 +23,15 @@ it), so a reopened store starts empty.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TypeVar
 
+from kringloop.graph import derived
 from kringloop.graph.store import OxigraphStore, Row, Store, text
 
 T = TypeVar("T")
@@ -92,6 +95,21 @@ def forget(store: Store) -> None:
     """Drop whatever is kept for ``store``."""
     with _KEPT_LOCK:
         _KEPT.pop(store, None)
+
+
+@functools.cache
+def code() -> str:
+    """What the query code is (`kringloop.graph.derived.code_stamp` of this folder): what it
+    computed is found on disk only by the same code."""
+    return derived.code_stamp(Path(__file__).parent)
+
+
+def shared(store: Store, name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per store version for every process: kept in this one (`once`)
+    and on disk beside the store (`kringloop.graph.derived`), where another process opening
+    the store in the same state finds it. ``key`` must have the same ``repr`` everywhere."""
+    found = once(store, (name, key), lambda: derived.once(store, name, key, code(), compute))
+    return found  # type: ignore[return-value]
 
 
 def once(store: Store, key: Hashable, read: Callable[[], object]) -> object:

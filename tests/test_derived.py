@@ -36,8 +36,8 @@ def golden(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
-def _kept(path: Path) -> list[Path]:
-    return sorted((path / derived.DIRECTORY).glob("*/*.pickle"))
+def _kept(path: Path, name: str = "census") -> list[Path]:
+    return sorted((path / derived.DIRECTORY).glob(f"*/{name}-*.pickle"))
 
 
 def _no_computing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -131,3 +131,26 @@ def _plain(items: list[loops.Gap]) -> list[dict[str, object]]:
     import dataclasses
 
     return [dataclasses.asdict(i) for i in items]
+
+
+def test_a_match_in_another_process_reads_no_facts_again(
+    golden: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What one query worker read for a product type (and the vocabulary) another finds:
+    the same match, without reading the store's facts again."""
+    from kringloop.queries import matchmaker
+    from kringloop.queries.loop import facts
+    from kringloop.queries.request import MatchRequest
+
+    chairs = MatchRequest(what="office chair", near="Kortrijk", quantity=40)
+    first = matchmaker.match(OxigraphStore.open(golden, read_only=True), chairs, today=TODAY)
+    assert first.chains
+    assert _kept(golden, "loop-facts") and _kept(golden, "loop-vocabulary")
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("the facts were read again")
+
+    monkeypatch.setattr(facts, "_loop_facts", refuse)
+    monkeypatch.setattr(facts, "_vocabulary", refuse)
+    again = matchmaker.match(OxigraphStore.open(golden, read_only=True), chairs, today=TODAY)
+    assert again == first

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import queue
 import re
@@ -354,6 +355,19 @@ class Runner(ABC):
         they are the job's own, later ones end the stream. Closing the iterator early stops
         the job (its worker process is killed)."""
 
+    def with_limit(self, timeout_s: float) -> Runner:
+        """This runner, its workers and limits, but with another time limit per job: for the
+        jobs known to read the whole graph (the loop census), which may take minutes.
+
+        >>> runner = ThreadRunner(ox.Store(), timeout_s=5, max_rows=10, workers=1)
+        >>> runner.with_limit(600).timeout_s, runner.timeout_s
+        (600, 5)
+        >>> runner.close()
+        """
+        view = copy.copy(self)
+        view.timeout_s = timeout_s
+        return view
+
     def written(self) -> None:  # noqa: B027 - thread mode shares the writer's store
         """The store changed (called by the writer after every write)."""
 
@@ -395,6 +409,13 @@ class ThreadRunner(Runner):
 
     def call(self, job: Callable[..., T], *args: object) -> T:
         return self._runner.run(lambda deadline: job(self.store, deadline, *args))
+
+    def with_limit(self, timeout_s: float) -> Runner:
+        view = super().with_limit(timeout_s)
+        assert isinstance(view, ThreadRunner)
+        view._runner = copy.copy(self._runner)  # the same threads, another deadline
+        view._runner.timeout_s = timeout_s
+        return view
 
     async def astream(
         self, job: Callable[..., object], *args: object

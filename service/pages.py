@@ -56,10 +56,11 @@ async def census(
     pairs = list(request.query_params.multi_items())
     scope = pages_loops.scope_of(pairs)
     template = "loops.html" if which == "loops" else "gaps.html"
-    partners = settings_of(request).max_loop_partners
+    settings = settings_of(request)
+    runner = request.app.state.runner.with_limit(settings.census_timeout_s)
     try:
         found = await run_read(
-            request.app.state.runner, jobs.census_job, partners, category, region
+            runner, jobs.census_job, settings.max_loop_partners, category, region
         )
     except ResolutionError as error:
         scope = pages_loops.refused(scope, error, pairs, request.url.path, t)

@@ -203,6 +203,6 @@ async def get_gaps(
 
 async def _census(request: Request, category: str | None, region: str | None) -> loops.Census:
     """The loop census, computed where queries run (within the time limit)."""
-    runner: Runner = request.app.state.runner
-    partners = settings_of(request).max_loop_partners
-    return await run_read(runner, jobs.census_job, partners, category, region)
+    settings = settings_of(request)
+    runner: Runner = request.app.state.runner.with_limit(settings.census_timeout_s)
+    return await run_read(runner, jobs.census_job, settings.max_loop_partners, category, region)

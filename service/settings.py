@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(
         30.0, gt=0, description="queries running longer are stopped with 504"
     )
+    census_timeout_s: float = Field(
+        600.0,
+        gt=0,
+        description="the loop census (/loops, /loops/gaps, /viz/loops) may run this long: it "
+        "reads the whole graph (over a minute at 100k organisations); it is computed once "
+        "per store version and then answered from disk",
+    )
     max_result_rows: int | None = Field(
         None,
         ge=1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -154,3 +155,24 @@ def test_a_match_in_another_process_reads_no_facts_again(
     monkeypatch.setattr(facts, "_vocabulary", refuse)
     again = matchmaker.match(OxigraphStore.open(golden, read_only=True), chairs, today=TODAY)
     assert again == first
+
+
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_the_census_has_its_own_time_limit(golden: Path, isolation: str) -> None:
+    """The census reads the whole graph: it may run longer than a query (a minute and more
+    at 100k organisations), within ``census_timeout_s``; past that it is stopped (504)."""
+    from fastapi.testclient import TestClient
+
+    from kringloop.service.app import create_app
+    from kringloop.service.settings import Settings
+
+    def loops_status(**limits: float) -> int:
+        copy = golden.with_name(f"copy-{len(list(golden.parent.iterdir()))}")
+        shutil.copytree(golden, copy)  # a store of its own: nothing kept, nobody holding it
+        settings = Settings(store_path=copy, isolation=isolation, demo_data=False, **limits)
+        with TestClient(create_app(settings)) as client:
+            return client.get("/loops", headers={"accept": "application/json"}).status_code
+
+    assert loops_status(query_timeout_s=0.001, census_timeout_s=120) == 200
+    # stopped at its limit (504), or, with threads, not started past it (503)
+    assert loops_status(query_timeout_s=120, census_timeout_s=0.001) in (503, 504)

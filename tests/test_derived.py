@@ -166,13 +166,20 @@ def test_the_census_has_its_own_time_limit(golden: Path, isolation: str) -> None
     from kringloop.service.app import create_app
     from kringloop.service.settings import Settings
 
-    def loops_status(**limits: float) -> int:
+    def loops_status(query_s: float, census_s: float) -> int:
         copy = golden.with_name(f"copy-{len(list(golden.parent.iterdir()))}")
         shutil.copytree(golden, copy)  # a store of its own: nothing kept, nobody holding it
-        settings = Settings(store_path=copy, isolation=isolation, demo_data=False, **limits)
+        settings = Settings(
+            store_path=copy,
+            isolation=isolation,
+            demo_data=False,
+            query_timeout_s=query_s,
+            census_timeout_s=census_s,
+        )
         with TestClient(create_app(settings)) as client:
-            return client.get("/loops", headers={"accept": "application/json"}).status_code
+            status: int = client.get("/loops", headers={"accept": "application/json"}).status_code
+        return status
 
-    assert loops_status(query_timeout_s=0.001, census_timeout_s=120) == 200
+    assert loops_status(query_s=0.001, census_s=120) == 200
     # stopped at its limit (504), or, with threads, not started past it (503)
-    assert loops_status(query_timeout_s=120, census_timeout_s=0.001) in (503, 504)
+    assert loops_status(query_s=120, census_s=0.001) in (503, 504)

@@ -35,6 +35,7 @@ from kringloop.service import (
 from kringloop.service.caching import Conditional, Freshness, HeadAsGet
 from kringloop.service.cors import Cors, Origins
 from kringloop.service.deps import get_store
+from kringloop.service.preparing import Preparer
 from kringloop.service.settings import Settings
 
 
@@ -81,6 +82,18 @@ def make_runner(settings: Settings, store: Store) -> Runner:
     )
 
 
+def _preparer(settings: Settings, runner: Runner) -> Preparer | None:
+    """Who prepares each store version in the background (`kringloop.service.preparing`),
+    if anyone: only worker processes over a store on disk share what is prepared."""
+    from kringloop.graph.isolation import ProcessRunner
+
+    if not settings.prepare_in_background or not isinstance(runner, ProcessRunner):
+        return None
+    return Preparer(
+        runner, timeout_s=settings.census_timeout_s, max_partners=settings.max_loop_partners
+    )
+
+
 def union_of(app: FastAPI) -> UnionTracker:
     tracker: UnionTracker = app.state.union
     return tracker
@@ -109,10 +122,16 @@ def create_app(settings: Settings) -> FastAPI:
         freshness: Freshness = app.state.freshness
         freshness.enabled = isinstance(store, OxigraphStore)  # others may write elsewhere
         app.state.write_lock.listeners[:] = [union.written, lambda _: freshness.written()]
+        app.state.preparer = preparer = _preparer(settings, runner)
+        if preparer is not None:
+            app.state.write_lock.listeners.append(preparer.written)
+            preparer.start()
         size_of(store)
         try:
             yield
         finally:
+            if preparer is not None:
+                preparer.close()
             app.state.runner.close()
             size_of(None)
             store.close()

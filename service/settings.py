@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         "reads the whole graph (over a minute at 100k organisations); it is computed once "
         "per store version and then answered from disk",
     )
+    prepare_in_background: bool = Field(
+        True,
+        description="after start and after writes, read in one query worker what the first "
+        "matches and the loop census of the new store version need, and keep it beside the "
+        "store for every worker (on-disk stores served by worker processes)",
+    )
     max_result_rows: int | None = Field(
         None,
         ge=1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,11 @@ import pytest
 from kringloop.graph import OxigraphStore, Store
 from kringloop.graph.remote import SparqlConfig, SparqlStore
 from kringloop.service.settings import Settings
+
+# Services started by the tests (in this process and as `kringloop serve` subprocesses) do not
+# prepare store versions in the background: that work would compete with the timings and the
+# worker counts many tests check. tests/test_derived.py turns it on and tests it.
+os.environ.setdefault("KRINGLOOP_PREPARE_IN_BACKGROUND", "false")
 
 SAMPLE_TTL = """\
 @prefix ex: <https://example.org/kringloop/id/> .

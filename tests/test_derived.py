@@ -183,3 +183,45 @@ def test_the_census_has_its_own_time_limit(golden: Path, isolation: str) -> None
     assert loops_status(query_s=0.001, census_s=120) == 200
     # stopped at its limit (504), or, with threads, not started past it (503)
     assert loops_status(query_s=120, census_s=0.001) in (503, 504)
+
+
+def test_the_service_prepares_each_store_version_in_the_background(golden: Path) -> None:
+    """After start and after a write, one worker reads what the first match and the census
+    of the new version need, and keeps it: a census asked for afterwards is not computed by
+    the worker that answers, and it is the census of the data as written."""
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from kringloop.service.app import create_app
+    from kringloop.service.settings import Settings
+
+    settings = Settings(
+        store_path=golden,
+        isolation="process",
+        demo_data=False,
+        prepare_in_background=True,
+        write_token=SecretStr("t"),
+    )
+    with TestClient(create_app(settings)) as client:
+        preparer = client.app.state.preparer  # type: ignore[attr-defined]
+        assert preparer.wait_idle(120), preparer.last
+        assert preparer.last["error"] is None and set(preparer.last["seconds"]) == {
+            "vocabulary",
+            "facts",
+            "census",
+        }
+        versions = {p.parent.name for p in _kept(golden)}
+        assert len(versions) == 1 and _kept(golden, "loop-facts")
+        before = client.get("/loops", headers={"accept": "application/json"}).json()
+        assert before["closed"] > 0
+        answer = client.post(
+            "/update",
+            content=DROP_PROCESSING,
+            headers={"content-type": "application/sparql-update", "authorization": "Bearer t"},
+        )
+        assert answer.status_code == 204, answer.text
+        assert preparer.wait_idle(120), preparer.last
+        assert preparer.runs == 2 and preparer.last["error"] is None
+        assert len({p.parent.name for p in _kept(golden)}) == 2  # the new version's census
+        after = client.get("/loops", headers={"accept": "application/json"}).json()
+        assert after["closed"] == 0 and after["open"] > 0

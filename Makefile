@@ -8,7 +8,8 @@ RUNTIME := $(VENV)/.runtime
 PIP    := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip --quiet \
           --disable-pip-version-check
 
-.PHONY: install runtime sysdeps serve test lint typecheck pytest bench bench-hol bench-eforms clean
+.PHONY: install runtime sysdeps serve test lint typecheck pytest bench bench-hol bench-eforms \
+        bench-census bench-shared clean
 
 # The service and the command line only: what `make serve` needs.
 $(RUNTIME): pyproject.toml
@@ -52,6 +53,8 @@ bench: install
 	  bench/work/peers/bin/pip install --quiet oxigraph rdflib-endpoint click uvicorn )
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/head_of_line.py
+	$(BIN)/python bench/shared.py
+	$(BIN)/python bench/census.py
 
 # Lookups alongside runaway queries, on its own (~1 min; bench/RESULTS.md, its own section).
 bench-hol: install
@@ -60,6 +63,15 @@ bench-hol: install
 # eForms notices imported per second, on its own (~1 min; bench/RESULTS.md, its own section).
 bench-eforms: install
 	$(BIN)/python bench/eforms.py
+
+# The census once per store version, asked by the command line, the service and its pages
+# (1k, 10k and 100k organisations; ~15 min; bench/RESULTS.md, its own section).
+bench-census: install
+	$(BIN)/python bench/census.py
+
+# What one process computed, the next finds: first matches and the census (1M and 6M triples).
+bench-shared: install
+	$(BIN)/python bench/shared.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

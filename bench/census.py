@@ -8,10 +8,12 @@ bench/verdict.py makes them):
 
 1. `kringloop loops --json` with nothing kept (cold), then `kringloop gaps --json` and
    `kringloop loops --json` again (each a new process: shared from disk);
-2. `kringloop serve` on the same store (opening it for writing is a new store version), then
-   `GET /loops` as JSON (cold, in a query worker), `/loops/gaps` as JSON, the `/loops` and
-   `/loops/gaps` pages, `/viz/loops` (shared), and `kringloop gaps --json` beside the running
-   server (shared).
+2. `kringloop serve` on the same store, not preparing in the background (opening the store
+   for writing is a new store version), then `GET /loops` as JSON (cold, in a query worker),
+   `/loops/gaps` as JSON, the `/loops` and `/loops/gaps` pages, `/viz/loops` (shared), and
+   `kringloop gaps --json` beside the running server (shared);
+3. `kringloop serve` as configured by default (preparing in the background): how long after
+   start the store is prepared, then `GET /loops` as JSON.
 
 Every answer is checked against the cold one (the same loops, gaps and cells).
 """
@@ -59,6 +61,21 @@ def _get(url: str, accept: str) -> tuple[float, bytes]:
     return time.perf_counter() - started, body
 
 
+def _serve(store: Path, port: int, orgs: int, *, prepare: bool) -> harness.Server:
+    server = harness.start(
+        f"kringloop-{orgs}",
+        [KL, "--store-path", str(store), "serve", "--port", str(port)],
+        ready_url=f"http://127.0.0.1:{port}/healthz",
+        url=f"http://127.0.0.1:{port}",
+        log=WORK / f"census-serve-{orgs}.log",
+        env={"KRINGLOOP_PREPARE_IN_BACKGROUND": "true" if prepare else "false"},
+        timeout_s=600,
+    )
+    if server is None:
+        raise RuntimeError(f"the server did not start; see {WORK}/census-serve-{orgs}.log")
+    return server
+
+
 def one_size(orgs: int, port: int) -> dict[str, Any]:
     store = store_for(orgs)
     shutil.rmtree(store / "kringloop-derived", ignore_errors=True)
@@ -68,16 +85,7 @@ def one_size(orgs: int, port: int) -> dict[str, Any]:
     out["cli loops again"], cells_again = _command(store, "loops", "--json")
     assert cells_again == cells, "the shared census differs from the cold one"
     say(f"{orgs} orgs: command line {out}")
-    server = harness.start(
-        f"kringloop-{orgs}",
-        [KL, "--store-path", str(store), "serve", "--port", str(port)],
-        ready_url=f"http://127.0.0.1:{port}/healthz",
-        url=f"http://127.0.0.1:{port}",
-        log=WORK / f"census-serve-{orgs}.log",
-        timeout_s=600,
-    )
-    if server is None:
-        raise RuntimeError(f"the server did not start; see {WORK}/census-serve-{orgs}.log")
+    server = _serve(store, port, orgs, prepare=False)
     base = f"http://127.0.0.1:{port}"
     try:
         took, body = _get(base + "/loops", "application/json")
@@ -92,6 +100,20 @@ def one_size(orgs: int, port: int) -> dict[str, Any]:
         out["GET /viz/loops?cap=500"], _ = _get(base + "/viz/loops?cap=500", "text/html")
         out["cli gaps beside the server"], beside = _command(store, "gaps", "--json")
         assert beside == gaps
+    finally:
+        server.stop()
+    server = _serve(store, port, orgs, prepare=True)
+    try:
+        started = time.perf_counter()
+        log = WORK / f"census-serve-{orgs}.log"
+        while "prepared the store" not in log.read_text(errors="replace"):
+            if time.perf_counter() - started > TIMEOUT_S:
+                raise RuntimeError(f"not prepared in {TIMEOUT_S} s; see {log}")
+            time.sleep(0.2)
+        out["serve: prepared after start"] = time.perf_counter() - started
+        took, body = _get(base + "/loops", "application/json")
+        out["GET /loops json (prepared)"] = took
+        assert json.loads(body)["cells"] == cells
     finally:
         server.stop()
     kept = sum(p.stat().st_size for p in (store / "kringloop-derived").rglob("*.pickle"))

@@ -214,6 +214,20 @@ def start(
     return None
 
 
+def wait_prepared(log: Path, *, timeout_s: float = 900.0) -> float:
+    """Wait until the kringloop server logging to ``log`` has prepared its store in the
+    background (`kringloop.service.preparing`), so that measurements do not share the
+    machine with it; the seconds waited (the server says so once per store version)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout_s:
+        said = log.read_text(errors="replace") if log.exists() else ""
+        if "prepared the store" in said or "preparing the store" in said:
+            return time.perf_counter() - started
+        time.sleep(0.2)
+    say(f"the server did not say it prepared the store within {timeout_s:.0f} s ({log})")
+    return time.perf_counter() - started
+
+
 def wrk(
     url: str,
     bodies: Path,

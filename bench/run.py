@@ -185,6 +185,9 @@ def start_servers(tier: str, data: Path, *, with_rdflib: bool) -> dict[str, Serv
         if server is not None:
             servers[name] = server
             say(f"  {name} ready in {server.started_s:.1f} s (pid {server.pid})")
+            if name == "kringloop":  # its background preparation done before any figure
+                waited = harness.wait_prepared(logs / f"{name}.log")
+                say(f"  {name} prepared its store {waited:.1f} s after it was ready")
     return servers
 
 

@@ -214,17 +214,18 @@ def start(
     return None
 
 
-def wait_prepared(log: Path, *, timeout_s: float = 900.0) -> float:
-    """Wait until the kringloop server logging to ``log`` has prepared its store in the
-    background (`kringloop.service.preparing`), so that measurements do not share the
-    machine with it; the seconds waited (the server says so once per store version)."""
+def wait_prepared(base_url: str, *, timeout_s: float = 900.0) -> float:
+    """Wait until the kringloop server at ``base_url`` has prepared its store in the
+    background (`kringloop.service.preparing`, as ``/healthz`` says), so that measurements do
+    not share the machine with it; the seconds waited (none when it does not prepare)."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout_s:
-        said = log.read_text(errors="replace") if log.exists() else ""
-        if "prepared the store" in said or "preparing the store" in said:
+        with urllib.request.urlopen(base_url + "/healthz", timeout=30) as answer:
+            prepared = json.loads(answer.read())["prepared"]
+        if not prepared["on"] or prepared["done"]:
             return time.perf_counter() - started
         time.sleep(0.2)
-    say(f"the server did not say it prepared the store within {timeout_s:.0f} s ({log})")
+    say(f"{base_url} did not prepare its store within {timeout_s:.0f} s")
     return time.perf_counter() - started
 
 

@@ -114,7 +114,7 @@ def scenario(kringloop: str, runaways: int, store: Path, logs: Path) -> dict[str
     )
     if server is None:
         raise RuntimeError(f"kringloop serve did not start; see {logs}")
-    harness.wait_prepared(logs / f"serve-{runaways}.log")
+    harness.wait_prepared(f"http://127.0.0.1:{PORT}")
     try:
         lookup = _lookup_query()
         warm: list[tuple[float, float, int]] = []

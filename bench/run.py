@@ -186,7 +186,7 @@ def start_servers(tier: str, data: Path, *, with_rdflib: bool) -> dict[str, Serv
             servers[name] = server
             say(f"  {name} ready in {server.started_s:.1f} s (pid {server.pid})")
             if name == "kringloop":  # its background preparation done before any figure
-                waited = harness.wait_prepared(logs / f"{name}.log")
+                waited = harness.wait_prepared("http://127.0.0.1:8101")
                 say(f"  {name} prepared its store {waited:.1f} s after it was ready")
     return servers
 

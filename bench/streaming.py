@@ -129,7 +129,7 @@ def serve(store: Path, logs: Path, name: str, **env: str) -> harness.Server:
         env={"KRINGLOOP_DEMO_DATA": "false", **env},
     )
     assert server is not None, name
-    harness.wait_prepared(logs / f"{name}.log")
+    harness.wait_prepared(f"http://127.0.0.1:{PORT}")
     return server
 
 

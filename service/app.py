@@ -172,6 +172,7 @@ def create_app(settings: Settings) -> FastAPI:
     def healthz(store: Annotated[Store, Depends(get_store)]) -> dict[str, object]:
         """Answers once the store is open and readable."""
         view = union_of(app).view
+        preparer: Preparer | None = app.state.preparer
         return {
             "status": "ok",
             "store": store.kind,
@@ -183,6 +184,7 @@ def create_app(settings: Settings) -> FastAPI:
                 "shared_triples": view.shared,
                 "left_out": [g.value for g in view.left_out],
             },
+            "prepared": {"on": False} if preparer is None else preparer.status(),
         }
 
     # Routers: every part of the service is included here.

@@ -60,6 +60,11 @@ class Preparer:
         benchmarks)."""
         return self._idle.wait(timeout_s)
 
+    def status(self) -> dict[str, Any]:
+        """What ``/healthz`` says of it: whether the store as it is now is prepared, how often
+        it prepared, and what the last time took (or the error that stopped it)."""
+        return {"on": True, "done": self._idle.is_set(), "runs": self.runs, **self.last}
+
     def close(self) -> None:
         self._stopping.set()
         self._changed.set()

@@ -212,6 +212,8 @@ def test_the_service_prepares_each_store_version_in_the_background(golden: Path)
         }
         versions = {p.parent.name for p in _kept(golden)}
         assert len(versions) == 1 and _kept(golden, "loop-facts")
+        said = client.get("/healthz").json()["prepared"]
+        assert said["on"] and said["done"] and said["runs"] == 1 and said["error"] is None
         before = client.get("/loops", headers={"accept": "application/json"}).json()
         assert before["closed"] > 0
         answer = client.post(

@@ -355,6 +355,12 @@ class Runner(ABC):
         they are the job's own, later ones end the stream. Closing the iterator early stops
         the job (its worker process is killed)."""
 
+    def call_and_retire(self, job: Callable[..., T], *args: object) -> T:
+        """`call`, for a job that reads a lot once (preparing a store version): its worker
+        process is then replaced, so that what it read goes back to the system. Threads have
+        nothing to give back: a plain `call`."""
+        return self.call(job, *args)
+
     def with_limit(self, timeout_s: float) -> Runner:
         """This runner, its workers and limits, but with another time limit per job: for the
         jobs known to read the whole graph (the loop census), which may take minutes.

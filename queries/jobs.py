@@ -11,7 +11,7 @@ import time
 
 from kringloop.graph.execution import Deadline
 from kringloop.graph.store import Store
-from kringloop.queries import loops, match_cache, matchmaker, needs, resolve
+from kringloop.queries import loops, matchmaker, needs, resolve
 from kringloop.queries.loop.facts import loop_facts, read_vocabulary
 from kringloop.queries.request import MatchRequest
 
@@ -50,8 +50,9 @@ def census_job(
 def prepare_job(store: Store, deadline: Deadline, max_partners: int = 6) -> dict[str, float]:
     """Compute what the first requests of a store version would otherwise wait for, and keep
     it for every process (`kringloop.queries.match_cache.shared`): the vocabulary, the facts
-    a match of each product type reads, and the whole loop census of today. This worker then
-    lets go of what it read (it is on disk), so that preparing costs it no memory.
+    a match of each product type reads, and the whole loop census of today. The service runs
+    it with `Runner.call_and_retire`: the worker is then replaced, and what it read (now on
+    disk) costs no memory.
 
     Says how long each part took, in seconds."""
     took: dict[str, float] = {}
@@ -69,5 +70,4 @@ def prepare_job(store: Store, deadline: Deadline, max_partners: int = 6) -> dict
     deadline.check()
     loops.census(store, max_partners=max_partners)
     took["census"] = time.perf_counter() - started
-    match_cache.forget(store)
     return took

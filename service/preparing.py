@@ -84,7 +84,7 @@ class Preparer:
         started = time.perf_counter()
         try:
             runner = self.runner.with_limit(self.timeout_s)
-            took = runner.call(jobs.prepare_job, self.max_partners)
+            took = runner.call_and_retire(jobs.prepare_job, self.max_partners)
             self.last = {"seconds": took, "error": None}
             log.info(
                 "prepared the store in %.1f s (%s)",

@@ -224,6 +224,8 @@ def test_the_service_prepares_each_store_version_in_the_background(golden: Path)
         assert answer.status_code == 204, answer.text
         assert preparer.wait_idle(120), preparer.last
         assert preparer.runs == 2 and preparer.last["error"] is None
+        # each preparing worker was replaced: what it read went back to the system
+        assert client.app.state.runner.pool.stats["replaced"] >= 2  # type: ignore[attr-defined]
         assert len({p.parent.name for p in _kept(golden)}) == 2  # the new version's census
         after = client.get("/loops", headers={"accept": "application/json"}).json()
         assert after["closed"] == 0 and after["open"] > 0

@@ -50,6 +50,11 @@ KEEP_VERSIONS = 3
 log = logging.getLogger(__name__)
 
 
+#: The mode of a kept result, that of the store's own files (``mkstemp`` alone makes it
+#: readable by its owner only: a reader running as another user would not find it).
+_READABLE = 0o644
+
+
 def code_stamp(*roots: Path) -> str:
     """A digest of the Python and SPARQL sources under ``roots``: a result computed by other
     code is not found.
@@ -115,6 +120,7 @@ def keep(store: Store, name: str, key: Hashable, stamp: str, value: object) -> b
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        os.fchmod(handle, _READABLE)  # as readable as the store's own files, not owner-only
         try:
             with os.fdopen(handle, "wb") as file:
                 pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)

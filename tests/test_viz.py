@@ -24,7 +24,8 @@ from kringloop.queries import loops, match_record, visual, visual_chains
 from kringloop.queries.matchmaker import match
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.resolve import ResolutionError
-from kringloop.queries.visual import Filters, VizError, VizGraph
+from kringloop.queries.visual import Filters, VizError, VizGraph, model
+from kringloop.queries.visual.neighbourhood import HOP_STAGES
 from kringloop.service import viz
 from kringloop.service.app import create_app
 from kringloop.service.cli import app as cli
@@ -99,23 +100,26 @@ def test_neighbourhood_of_an_organisation(store: OxigraphStore) -> None:
     assert "refurbisher" in role_edge.title
 
 
-def test_neighbourhood_grows_level_by_level_with_one_query_per_level(
+def test_neighbourhood_grows_level_by_level_with_one_batch_per_level(
     store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hops: list[int] = []
     select = store.select
 
     def spy(sparql: str, **kwargs: Any) -> Any:
-        if "BIND(?_frontier AS ?node)" in sparql:
+        if "(?_frontier AS ?node)" in sparql:
             hops.append(len(kwargs["bindings"]["_frontier"]))
         return select(sparql, **kwargs)
 
     monkeypatch.setattr(store, "select", spy)
+    batch = len(HOP_STAGES)
     one = visual.neighbourhood(store, WORKWEAR, depth=1)
-    assert len(hops) == 1
+    assert hops == [1] * batch  # one batch of queries for the one level
     hops.clear()
     two = visual.neighbourhood(store, WORKWEAR, depth=2)
-    assert len(hops) <= 2 and hops[0] == 1 and hops[1] > 1
+    levels = [hops[i : i + batch] for i in range(0, len(hops), batch)]
+    assert len(levels) == 2 and levels[0] == [1] * batch
+    assert len(set(levels[1])) == 1 and levels[1][0] > 1  # the whole frontier in each query
     assert ids(one) < ids(two)
     assert ID + "product/workwear" in ids(one)
     # Product types are hubs: shown, not walked through. The chair maker's remanufacturing
@@ -124,6 +128,28 @@ def test_neighbourhood_grows_level_by_level_with_one_query_per_level(
     remanufacturing = EX + "offer/example-chair-maker-remanufacturing"
     assert remanufacturing not in ids(visual.neighbourhood(store, REFURB, depth=2))
     assert remanufacturing in ids(visual.neighbourhood(store, REFURB, depth=3))
+
+
+def test_facts_are_read_in_batches_not_one_query_per_resource(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = visual.neighbourhood(store, ID + "product/office-chair", depth=2)
+    iris = sorted(n.id for n in graph.nodes)
+    assert len(iris) > 7
+    expected = visual.load_facts(store, iris)
+    bound: list[int] = []
+    select = store.select
+
+    def spy(sparql: str, **kwargs: Any) -> Any:
+        if "(?_node AS ?node)" in sparql:
+            bound.append(len(kwargs["bindings"]["_node"]))
+        return select(sparql, **kwargs)
+
+    monkeypatch.setattr(store, "select", spy)
+    monkeypatch.setattr(model, "CHUNK", 3)
+    assert visual.load_facts(store, iris) == expected
+    batches = -(-len(iris) // 3)
+    assert len(bound) == batches * len(model.NODE_STAGES) and max(bound) == 3
 
 
 def test_neighbourhood_filters(store: OxigraphStore) -> None:

@@ -25,7 +25,10 @@ LABELS = (
 DEFAULT_CAP = 500
 #: A neighbourhood stops growing past this many resources (the page then says "more than").
 HARD_LIMIT = 50_000
-_CHUNK = 2_000
+#: Resources bound in one query (a VALUES block of this many IRIs).
+CHUNK = 500
+#: The queries that read what a page shows about resources (`load_facts`).
+NODE_STAGES = ("viz-nodes", "viz-node-roles", "viz-node-places", "viz-node-regions")
 #: What a page shows for a value that is not known.
 NOTHING = "\u2013"
 
@@ -327,22 +330,28 @@ def _order(value: Value) -> tuple[str, str]:
     return (value.language, value.text)
 
 
-def select_for(store: Store, name: str, parameter: str, iris: Sequence[str]) -> list[Row]:
+def select_for(
+    store: Store, names: str | Sequence[str], parameter: str, iris: Sequence[str]
+) -> list[Row]:
+    """The rows of the stage queries ``names`` with ``parameter`` bound to ``iris``, in
+    batches of `CHUNK` terms (one VALUES block per query, never one query per resource)."""
+    queries = [stage(n) for n in ((names,) if isinstance(names, str) else names)]
     rows: list[Row] = []
-    for start in range(0, len(iris), _CHUNK):
-        terms = [ox.NamedNode(i) for i in iris[start : start + _CHUNK]]
-        rows += store.select(stage(name), bindings={parameter: terms}, union_default_graph=True)
+    for start in range(0, len(iris), CHUNK):
+        terms = [ox.NamedNode(i) for i in iris[start : start + CHUNK]]
+        for sparql in queries:
+            rows += store.select(sparql, bindings={parameter: terms}, union_default_graph=True)
     return rows
 
 
 def load_facts(store: Store, iris: Iterable[str]) -> dict[str, Facts]:
-    """Facts about each resource, read with ``viz-nodes`` (a resource the graph does not know
-    is left out)."""
+    """Facts about each resource, read with the `NODE_STAGES` queries (a resource the graph
+    does not know is left out)."""
     wanted = sorted({i for i in iris if "://" in i or i.startswith("urn:")})
     labels: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
     found: dict[str, Facts] = {}
     literals: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
-    for row in select_for(store, "viz-nodes", "_node", wanted):
+    for row in select_for(store, NODE_STAGES, "_node", wanted):
         node, predicate, value = text(row["node"]), text(row["p"]), row["value"]
         found.setdefault(node, Facts())
         if isinstance(value, ox.NamedNode):

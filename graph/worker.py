@@ -35,6 +35,9 @@ WARM_MODULES = (
     "kringloop.queries.catalog",
     "kringloop.queries.matchmaker",
     "kringloop.queries.loops",
+    "kringloop.queries.jobs",
+    # networkx's Kamada-Kawai layout (small graph pages) imports it on first use: 0.5 s
+    "scipy.optimize",
 )
 
 #: Messages of RocksDB errors that mean "the writer moved files under a read-only instance".

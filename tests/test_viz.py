@@ -3,6 +3,7 @@ offline HTML, the routes and the command line."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -287,6 +288,47 @@ def test_loops_match_the_census(store: OxigraphStore) -> None:
     assert not any(n.kind == "missing" for n in west.nodes) and closing
 
 
+def test_a_capped_loop_page_draws_at_most_cap_nodes_and_says_so(
+    store: OxigraphStore,
+) -> None:
+    full = visual_chains.loops_graph(store, today=TODAY, cap=5000)
+    assert not full.truncated and len(full.nodes) == full.total > 8
+    page = viz.render(full)
+    assert 'id="cap"' not in page
+    for cap in range(1, full.total + 1):
+        graph = visual_chains.loops_graph(store, today=TODAY, cap=cap)
+        assert_consistent(graph)
+        assert len(graph.nodes) <= cap and graph.total == full.total
+        assert ids(graph) <= ids(full)  # a cut, not other nodes
+        if graph.truncated:
+            shown = f"showing {len(graph.nodes)} of {full.total} nodes — narrow the filter"
+            assert shown in viz.render(graph)
+    # the first loop that fits is drawn whole, with its closing flow
+    small = visual_chains.loops_graph(store, today=TODAY, cap=4)
+    assert small.nodes and any(e.style == "closing" for e in small.edges)
+
+
+def test_the_loop_page_reads_only_what_it_draws(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bound: list[int] = []
+    select = store.select
+
+    def spy(sparql: str, **kwargs: Any) -> Any:
+        if "(?_node AS ?node)" in sparql:
+            bound.append(len(kwargs["bindings"]["_node"]))
+        return select(sparql, **kwargs)
+
+    monkeypatch.setattr(store, "select", spy)
+    visual_chains.loops_graph(store, today=TODAY, cap=5000)
+    every = max(bound)
+    bound.clear()
+    small = visual_chains.loops_graph(store, today=TODAY, cap=4)
+    assert bound and max(bound) < every
+    iris = {n.iri for n in small.nodes if n.iri}
+    assert max(bound) <= len(iris) + 4  # its nodes, and the offer, category, region they name
+
+
 # -- HTML: escaping, offline ------------------------------------------------------------------
 
 
@@ -375,6 +417,11 @@ def test_routes_for_matches_and_loops(client: TestClient) -> None:
     assert loops.status_code == 200 and "missing: producer" in loops.text
     dutch = client.get("/viz/loops", params={"category": "workwear"})  # Dutch by default
     assert dutch.status_code == 200 and "ontbreekt: producent" in dutch.text
+    capped = client.get("/viz/loops", params={"cap": 4, "lang": "en"})
+    drawn = re.search(r'<script type="application/json" id="viz-data">(.*?)</script>', capped.text)
+    assert capped.status_code == 200 and drawn is not None
+    nodes = json.loads(drawn.group(1))["nodes"]
+    assert 0 < len(nodes) <= 4 and f"showing {len(nodes)} of " in capped.text
     fresh = client.get(
         "/viz/match", params={"what": "bureaustoel", "near": "Kortrijk"}, headers=ENGLISH
     )

@@ -4,6 +4,7 @@ offline HTML, the routes and the command line."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -327,6 +328,28 @@ def test_the_loop_page_reads_only_what_it_draws(
     assert bound and max(bound) < every
     iris = {n.iri for n in small.nodes if n.iri}
     assert max(bound) <= len(iris) + 4  # its nodes, and the offer, category, region they name
+
+
+@pytest.mark.slow
+def test_the_same_page_is_laid_out_the_same_in_every_process() -> None:
+    code = (
+        "from tests.test_viz import golden_store, TODAY\n"
+        "from kringloop.queries import visual_chains\n"
+        "graph = visual_chains.loops_graph(golden_store(), today=TODAY)\n"
+        "print(sorted(graph.positions.items()))\n"
+    )
+    layouts = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).parent.parent,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(layouts) == 1  # not by the order of a set, which changes with the hash seed
 
 
 # -- HTML: escaping, offline ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from kringloop.queries.visual import (
     VizNode,
     layout,
     load_facts,
+    load_names,
     local_name,
     make_node,
     shorten,
@@ -480,14 +481,19 @@ def loops_graph(
     named = {x for lp in found for x in (*lp.path, lp.category, lp.region, lp.offer)}
     named |= {x for g in gaps for x in (g.subject, g.category, g.region)}
     named |= {g.supplier for g in gaps if g.supplier}
-    iris = {x for lp in drawn for x in (*lp.path, lp.category, lp.region, lp.offer)}
+    # the organisations and needs drawn, and what is only named (on edges, in reasons)
+    drawn_nodes = {x for lp in drawn for x in (lp.supplier, *lp.path[2:])}
+    drawn_nodes |= {
+        (g.supplier or g.subject) if g.kind == "supply" else g.subject for _, g in shown_gaps
+    }
+    iris = {x for lp in drawn for x in (lp.category, lp.region, lp.offer)}
     iris |= {x for _, g in shown_gaps for x in (g.subject, g.category, g.region)}
-    iris |= {g.supplier for _, g in shown_gaps if g.supplier}
     for _, gap in shown_gaps:
         verdict = census.verdicts.get(gap.subject)
         if gap.kind == "supply" and verdict is not None and verdict.reason is not None:
             iris |= {v for v in verdict.reason.params.values() if isinstance(v, str)} & named
-    facts = load_facts(store, iris)
+    facts = load_facts(store, drawn_nodes)
+    facts.update(load_names(store, iris - drawn_nodes))
     names = term_labels(store, {p for f in facts.values() for p in f.values}, languages)
     parts: list[tuple[list[str], list[VizEdge]]] = []
     specs: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}

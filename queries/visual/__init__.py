@@ -8,16 +8,19 @@ with the same parts. No web framework and no pyvis here.
 
 A neighbourhood is read level by level: one batch of queries per level with the frontier
 bound as a list (``viz-hop`` and the ``viz-hop-*`` queries), then one batch for what the page
-shows about the nodes (``viz-nodes`` and ``viz-node-*``) and one for the names of their
-properties (``viz-labels``), each binding at most `model.CHUNK` resources as a VALUES block.
-Positions are computed here with networkx and a fixed seed, so the browser draws with physics
-off and the same graph looks the same.
+shows about the nodes (``viz-nodes`` and ``viz-node-*``), one for the labels of the values
+they link to and one for the names of their properties (both ``viz-labels``, each term once),
+each query binding at most `model.CHUNK` resources as a VALUES block. A page that only names
+a resource (the loop page's offers, product types and regions) reads less about it
+(``viz-names``, `load_names`). Positions are computed here with networkx and a fixed seed, in
+the page's node order, so the browser draws with physics off and the same graph looks the
+same.
 
 The batched queries are written for pyoxigraph's planner: a flat join that starts from the
 bound resources, with BINDs last, and UNIONs of single triple patterns only. A join inside a
 UNION branch, or a BIND between patterns, made it join from the whole store once per bound
-resource (60 ms per resource at 100k triples, about 1 s at 1M), which is why the
-links through sites, roles, compositions, memberships and steps are queries of their own.
+resource (60 ms per resource at 100k triples, about 1 s at 1M), which is why the links
+through sites, roles, compositions, memberships and steps are queries of their own.
 """
 
 from kringloop.queries.visual.layout import SPACING, layout, rings, to_canvas

@@ -13,6 +13,7 @@ HEAD_OF_LINE = Path(__file__).resolve().parent / "head_of_line.json"
 REASONER = Path(__file__).resolve().parent / "reasoner.json"
 STREAMING = Path(__file__).resolve().parent / "streaming.json"
 EFORMS = Path(__file__).resolve().parent / "eforms.json"
+PAGES = Path(__file__).resolve().parent / "pages.json"
 SYSTEMS = ("kringloop", "minimal", "oxigraph", "floor")
 
 
@@ -212,6 +213,8 @@ def render(results: dict[str, Any]) -> str:
         lines += streaming(json.loads(STREAMING.read_text()))
     if EFORMS.exists():
         lines += eforms(json.loads(EFORMS.read_text()))
+    if PAGES.exists():
+        lines += pages(json.loads(PAGES.read_text()))
     return "\n".join(lines) + "\n"
 
 
@@ -542,5 +545,113 @@ def eforms(run: dict[str, Any]) -> list[str]:
         f"{m['os']}, kernel {m['kernel']}, Python {m['python']}; load average "
         f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} at the start and "
         f"{', '.join(f'{x:.2f}' for x in run['load_average_at_end'])} at the end.",
+    ]
+    return lines
+
+
+#: The targets of the graph pages: seconds for a page of this many nodes.
+PAGE_TARGETS = {500: 2.0, 2000: 5.0}
+
+
+def _page_time(f: dict[str, Any] | None) -> str:
+    """A system's figure for one case: median (p95) of the timed runs, or why there is none."""
+    if f is None:
+        return "–"
+    if "not_tried" in f:
+        return "not tried"
+    if f.get("seconds") is None:
+        return f"no answer in {f['first'].get('timed_out_after_s', 0):.0f} s"
+    t = f["seconds"]
+    if f.get("once"):
+        return f"{t['median']:.1f} (once)"
+    return f"{t['median']:.2f} ({t['p95']:.2f})"
+
+
+def _page_nodes(f: dict[str, Any] | None) -> str:
+    first = (f or {}).get("first") or {}
+    return f"{first['nodes']:,}" if "nodes" in first else "–"
+
+
+def pages(run: dict[str, Any]) -> list[str]:
+    """The section of bench/pages.py: graph pages at 100k and 1M triples, before and after."""
+    m = run["machine"]
+    systems = run["systems"]
+    base = systems.get("base", {}).get("commit")
+    this = systems["this"]["commit"]
+    lines = [
+        "",
+        "## Graph pages at scale (bench/pages.py)",
+        "",
+        "`kringloop serve` (worker processes, on-disk store, union default graph) over the "
+        "generated market, one request at a time over HTTP on 127.0.0.1, systems interleaved. "
+        "*before*: a checkout of "
+        + (f"{base}" if base else "the base")
+        + f", in its own venv; *after*: {this}. Seconds: median (p95) of {run['rounds']} "
+        "requests after a first one (*first*: cold, with the loop census and fresh workers); "
+        "a page whose first answer took more than 30 s was asked once. *nodes*: drawn on the "
+        f"page. Each request had a {run['timeout_s']:.0f} s client timeout; a server that gave "
+        "no answer was stopped and started again (before, the page kept running in the "
+        "server's thread pool).",
+        "",
+        "Where the time went before: not in one query per node (the facts were already read in "
+        "batches) but in how pyoxigraph planned them. `viz-nodes` and `viz-hop` held joins "
+        "inside UNION branches; such a join (and a BIND between patterns, found on the way) was"
+        " evaluated over the whole store once per bound resource (60 ms a resource at 100k "
+        "triples, ~1 s at 1M). They are now flat joins from the bound resources, one query per "
+        "kind of link (`viz-hop-*`, `viz-node-*`), 500 resources a query. The loop page also "
+        "read every resource of every loop before the cap applied; it now picks the loops and "
+        "gaps to draw first, reads the whole facts only of what it draws and only names (`viz-"
+        "names`) for what its edges and reasons mention, and reads each value's labels once. "
+        "The worker processes use one BLAS thread (the layouts were 3-6× slower with OpenBLAS's"
+        " threads on two busy cores). What is left: the loop census, which each worker process "
+        "reads once per store generation (11-14 s at 1M here): a worker's first loop page pays "
+        "it, which is the p95 of *loops cap 500* at 1M (the first requests went to different "
+        "workers), and the workers' memory after it is mostly the census each holds (before, "
+        "the loop pages ran in the server process and never got that far at 1M).",
+    ]
+    for tier, t in run["tiers"].items():
+        lines += [
+            "",
+            f"### {tier}: {t['triples']:,} generated triples, {t['organisations']:,} "
+            f"organisations (centre {t['centre'].rsplit('/', 1)[-1]})",
+            "",
+            "| page | before s | after s | after first s | nodes before | nodes after "
+            "| speed-up | target (median) |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for case, figures in t["cases"].items():
+            before, after = figures.get("base"), figures.get("this")
+            speed = "–"
+            if before and after and before.get("seconds") and after.get("seconds"):
+                speed = f"{before['seconds']['median'] / after['seconds']['median']:,.0f}×"
+            first = (after or {}).get("first") or {}
+            cold = f"{first['seconds']:.2f}" if first.get("seconds") is not None else "–"
+            target = "–"
+            nodes = first.get("nodes")
+            if after and after.get("seconds") and nodes:
+                limit = next((s for n, s in sorted(PAGE_TARGETS.items()) if nodes <= n), None)
+                if limit is not None:
+                    ok = after["seconds"]["median"] <= limit
+                    target = f"≤ {limit:g} s: {'met' if ok else 'missed'}"
+            lines.append(
+                f"| {case} | {_page_time(before)} | {_page_time(after)} | {cold} | "
+                f"{_page_nodes(before)} | {_page_nodes(after)} | {speed} | {target} |"
+            )
+        mem = t.get("memory_kib", {})
+        if mem:
+            said = ", ".join(
+                f"{name} {v.get('VmHWM', 0) / 1024:.0f} MiB "
+                f"(its workers {v.get('children_VmHWM', 0) / 1024:.0f} MiB)"
+                for name, v in (("before", mem.get("base")), ("after", mem.get("this")))
+                if v
+            )
+            lines += ["", f"Peak RSS of the server process at the end: {said}."]
+    lines += [
+        "",
+        f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB, "
+        f"{m['os']}, Python {m['python']}, pyoxigraph {m['packages']['pyoxigraph']}; load "
+        f"average {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} at the start, "
+        f"{', '.join(f'{x:.2f}' for x in run.get('load_average_at_end', []))} at the end (the "
+        f"machine is shared); whole run {run.get('elapsed_s', 0) / 60:.0f} min.",
     ]
     return lines

@@ -35,6 +35,9 @@ WARM_MODULES = (
     "kringloop.queries.catalog",
     "kringloop.queries.matchmaker",
     "kringloop.queries.loops",
+    "kringloop.queries.jobs",
+    # networkx's Kamada-Kawai layout (small graph pages) imports it on first use: 0.5 s
+    "scipy.optimize",
 )
 
 #: Messages of RocksDB errors that mean "the writer moved files under a read-only instance".
@@ -239,7 +242,12 @@ def context() -> ForkServerContext:
     """The forkserver context workers start from: the forkserver imports `WARM_MODULES` and
     what the main script imported (`main_imports`), and never opens a store."""
     import multiprocessing
+    import os
 
+    # One BLAS thread per worker (read when the forkserver imports numpy): the layouts of the
+    # graph pages multiply small matrices, which OpenBLAS's threads made 3-6 times slower on
+    # two busy cores; the pool runs jobs side by side instead. An operator's setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     forkserver = multiprocessing.get_context("forkserver")
     forkserver.set_forkserver_preload([*WARM_MODULES, *main_imports()])
     return forkserver

@@ -1,19 +1,22 @@
-"""Matchmaking and the loop census as jobs for a `kringloop.graph.execution.Runner`.
+"""Matchmaking, the loop census and the graph pages as jobs for a
+`kringloop.graph.execution.Runner`.
 
 A job is a module-level function ``job(store, deadline, *args)``, so that a worker process can
-run it (it is pickled by name) and be killed at the deadline. Their answers are plain frozen
-dataclasses, which pickle.
+run it (it is pickled by name) and be killed at the deadline. Their answers are plain
+dataclasses, which pickle (a graph page's is its whole `VizGraph`, ready to render).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from kringloop.graph.execution import Deadline
 from kringloop.graph.store import Store
-from kringloop.queries import loops, matchmaker, needs, resolve
+from kringloop.queries import loops, matchmaker, needs, resolve, visual, visual_chains
 from kringloop.queries.loop.facts import loop_facts, read_vocabulary
 from kringloop.queries.request import MatchRequest
+from kringloop.queries.visual import Filters, VizGraph
 
 
 def match_job(
@@ -71,3 +74,56 @@ def prepare_job(store: Store, deadline: Deadline, max_partners: int = 6) -> dict
     loops.census(store, max_partners=max_partners)
     took["census"] = time.perf_counter() - started
     return took
+
+
+def neighbourhood_job(
+    store: Store,
+    deadline: Deadline,
+    iri: str,
+    depth: int,
+    filters: Filters,
+    languages: Sequence[str],
+    cap: int,
+) -> VizGraph:
+    """The graph of the neighbourhood page of ``iri`` (`kringloop.queries.visual.neighbourhood`)."""
+    deadline.check()
+    return visual.neighbourhood(
+        store, iri, depth=depth, filters=filters, languages=languages, cap=cap
+    )
+
+
+def loops_graph_job(
+    store: Store,
+    deadline: Deadline,
+    category: str | None,
+    region: str | None,
+    languages: Sequence[str],
+    cap: int,
+) -> VizGraph:
+    """The graph of the loops page (`kringloop.queries.visual_chains.loops_graph`)."""
+    deadline.check()
+    return visual_chains.loops_graph(
+        store, category=category, region=region, languages=languages, cap=cap
+    )
+
+
+def match_graph_job(
+    store: Store,
+    deadline: Deadline,
+    request: MatchRequest,
+    max_partners: int,
+    languages: Sequence[str],
+) -> VizGraph:
+    """The match for ``request`` and the graph of its chains, in one job."""
+    deadline.check()
+    result = matchmaker.match(store, request, max_partners=max_partners)
+    deadline.check()
+    return visual_chains.fresh_match(store, result, languages=languages)
+
+
+def stored_match_graph_job(
+    store: Store, deadline: Deadline, match_id: str, languages: Sequence[str]
+) -> VizGraph:
+    """The graph of the chains of the stored match ``match_id``."""
+    deadline.check()
+    return visual_chains.stored_match(store, match_id, languages=languages)

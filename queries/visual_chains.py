@@ -30,6 +30,7 @@ from kringloop.queries.visual import (
     VizNode,
     layout,
     load_facts,
+    load_names,
     local_name,
     make_node,
     shorten,
@@ -463,16 +464,36 @@ def loops_graph(
     cap: int = DEFAULT_CAP,
     today: date | None = None,
 ) -> VizGraph:
-    """Every closed loop and every gap of the census in ``category`` and ``region``."""
+    """Every closed loop and every gap of the census in ``category`` and ``region``, at most
+    ``cap`` nodes of them: the loops and gaps to draw are picked first (`pick_parts`), and
+    only what they show is read from the store."""
     language = languages[0] if languages else "en"
     scope = loops.scope(store, category=category, region=region)
     census = loops.census(store, today=today, categories=scope.categories, region=scope.region)
     found = sorted(census.loops, key=lambda lp: (lp.category, lp.region, lp.offer, lp.path))
     gaps = census.gaps
-    iris = {x for lp in found for x in (*lp.path, lp.category, lp.region, lp.offer)}
-    iris |= {x for g in gaps for x in (g.subject, g.category, g.region)}
-    iris |= {g.supplier for g in gaps if g.supplier}
-    facts = load_facts(store, iris)
+    chains = [_loop_nodes(lp) for lp in found] + [_gap_nodes(i, g) for i, g in enumerate(gaps)]
+    kept = pick_parts(chains, cap)
+    drawn = [lp for k, lp in enumerate(found) if k in kept]
+    shown_gaps = [(i, g) for i, g in enumerate(gaps) if len(found) + i in kept]
+    # what the drawn parts name; a reason names other resources by label only when another
+    # part of the census names them too (as when every part was read)
+    named = {x for lp in found for x in (*lp.path, lp.category, lp.region, lp.offer)}
+    named |= {x for g in gaps for x in (g.subject, g.category, g.region)}
+    named |= {g.supplier for g in gaps if g.supplier}
+    # the organisations and needs drawn, and what is only named (on edges, in reasons)
+    drawn_nodes = {x for lp in drawn for x in (lp.supplier, *lp.path[2:])}
+    drawn_nodes |= {
+        (g.supplier or g.subject) if g.kind == "supply" else g.subject for _, g in shown_gaps
+    }
+    iris = {x for lp in drawn for x in (lp.category, lp.region, lp.offer)}
+    iris |= {x for _, g in shown_gaps for x in (g.subject, g.category, g.region)}
+    for _, gap in shown_gaps:
+        verdict = census.verdicts.get(gap.subject)
+        if gap.kind == "supply" and verdict is not None and verdict.reason is not None:
+            iris |= {v for v in verdict.reason.params.values() if isinstance(v, str)} & named
+    facts = load_facts(store, drawn_nodes)
+    facts.update(load_names(store, iris - drawn_nodes))
     names = term_labels(store, {p for f in facts.values() for p in f.values}, languages)
     parts: list[tuple[list[str], list[VizEdge]]] = []
     specs: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
@@ -496,7 +517,7 @@ def loops_graph(
             specs[iri] = (iri, "organisation", None, role)
         return iri
 
-    for lp in found:
+    for lp in drawn:
         cell = buyers(lp.category, lp.region)
         supplier = organisation(lp.supplier, "supplier")
         back = [organisation(o, None) for o in lp.path[2:]]
@@ -534,7 +555,7 @@ def loops_graph(
         )
         return words.reason(verdict.reason.code, params, language)
 
-    for i, gap in enumerate(gaps):
+    for i, gap in shown_gaps:
         missing = f"missing|{i}"
         text_ = (
             f"{word('missing', language)}{words.colon(language)} {word(gap.missing_role, language)}"
@@ -565,7 +586,7 @@ def loops_graph(
         facts,
         names,
         languages=languages,
-        cap=cap,
+        total=len({n for chain in chains for n in chain}),
         notes=[
             word("loops-summary", language).format(
                 len(found),
@@ -576,6 +597,41 @@ def loops_graph(
     )
 
 
+def _loop_nodes(loop: loops.Loop) -> list[str]:
+    """The nodes a closed loop is drawn with: supplier, its buyers, the partners back."""
+    return [loop.supplier, f"buyers|{loop.category}|{loop.region}", *loop.path[2:]]
+
+
+def _gap_nodes(index: int, gap: loops.Gap) -> list[str]:
+    """The nodes a gap is drawn with: supplier and buyers (or its subject), and what is
+    missing."""
+    if gap.kind == "supply":
+        return [
+            gap.supplier or gap.subject,
+            f"buyers|{gap.category}|{gap.region}",
+            f"missing|{index}",
+        ]
+    return [gap.subject, f"missing|{index}"]
+
+
+def pick_parts(chains: Sequence[Sequence[str]], cap: int) -> set[int]:
+    """The parts (loops and gaps, by their nodes) that are drawn: in order, each that still
+    fits under ``cap`` nodes with the nodes it shares with parts already drawn.
+
+    >>> sorted(pick_parts([["a", "b"], ["b", "c", "d"], ["a", "c"], ["e"]], 3))
+    [0, 2]
+    """
+    kept: set[str] = set()
+    picked = set()
+    for index, chain in enumerate(chains):
+        new = [n for n in dict.fromkeys(chain) if n not in kept]
+        if len(kept) + len(new) > cap:
+            continue
+        kept.update(new)
+        picked.add(index)
+    return picked
+
+
 def _census_graph(
     parts: Sequence[tuple[list[str], list[VizEdge]]],
     specs: Mapping[str, tuple[str | None, str | None, str | None, str | None]],
@@ -583,20 +639,18 @@ def _census_graph(
     names: Mapping[str, str],
     *,
     languages: Sequence[str],
-    cap: int,
+    total: int,
     notes: list[str],
 ) -> VizGraph:
-    """Loops and gaps in order until ``cap`` nodes, merged where they share partners."""
+    """The loops and gaps picked to draw (`pick_parts`), merged where they share partners;
+    ``total`` is how many nodes all of them have."""
     language = languages[0] if languages else "en"
-    every = {n for chain, _ in parts for n in chain}
     shown: list[str] = []
     kept: set[str] = set()
     edges: dict[tuple[str, str, str], VizEdge] = {}
     counts: dict[tuple[str, str, str], int] = {}
     for chain, part_edges in parts:
         new = [n for n in dict.fromkeys(chain) if n not in kept]
-        if len(kept) + len(new) > cap:
-            continue
         shown += new
         kept.update(new)
         for e in part_edges:
@@ -649,7 +703,7 @@ def _census_graph(
         language=language,
         nodes=nodes,
         edges=merged,
-        total=len(every),
+        total=total,
         notes=notes,
     )
     graph.positions = layout(graph)

@@ -1,6 +1,7 @@
 """The graph pages: the neighbourhood of a resource, the chains of a match, the loops.
 
-Thin: parse, call the core (`kringloop.queries.visual`, `visual_chains`), render with
+Thin: parse, build the page's graph in a query worker (a job of `kringloop.queries.jobs`, so
+the query time limit stops it and a page over it is answered 504), render with
 `kringloop.service.viz`. Pages load vis-network from ``/viz/lib`` on this host and carry a
 Content-Security-Policy with a fresh nonce.
 """
@@ -10,15 +11,15 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from kringloop.graph import Store
 from kringloop.graph.errors import NotFoundError
-from kringloop.queries import jobs, visual, visual_chains
+from kringloop.queries import jobs, visual
 from kringloop.queries.visual import VizError, VizGraph
 from kringloop.service import i18n, match_form, viz
-from kringloop.service.deps import get_store
+from kringloop.service.deps import run_read, settings_of
 from kringloop.service.errors import RequestError
 from kringloop.service.routes_ui import preferred_languages
 
@@ -29,6 +30,7 @@ Cap = Annotated[int, Query(ge=1, le=5000, description="at most this many nodes a
 
 
 def _page(request: Request, graph: VizGraph, back: str | None = None) -> HTMLResponse:
+    """The page of ``graph`` (run in the thread pool: 2,000 nodes take 0.1-0.2 s to render)."""
     nonce = viz.new_nonce()
     pairs = list(request.query_params.multi_items())
     switch = i18n.switch(request.url.path, pairs, graph.language)
@@ -47,11 +49,11 @@ def _languages(request: Request, lang: str | None) -> list[str]:
     responses={
         400: {"description": "not an IRI"},
         404: {"description": "the graph says nothing about the resource"},
+        504: {"description": "the page ran over the time limit and was stopped"},
     },
 )
-def neighbourhood(
+async def neighbourhood(
     request: Request,
-    store: Annotated[Store, Depends(get_store)],
     iri: Annotated[str, Query(description="the resource at the centre")],
     depth: Annotated[int, Query(ge=1, le=3, description="links away from the centre")] = 1,
     role: Annotated[str | None, Query(description="organisations playing this role")] = None,
@@ -64,10 +66,10 @@ def neighbourhood(
 ) -> HTMLResponse:
     """Organisations, offers, product types, processes, flows and places around ``iri``."""
     filters = visual.Filters(role, strategy, business_model, category, region)
-    graph = visual.neighbourhood(
-        store, iri, depth=depth, filters=filters, languages=_languages(request, lang), cap=cap
-    )
-    return _page(request, graph)
+    languages = _languages(request, lang)
+    runner = request.app.state.runner
+    graph = await run_read(runner, jobs.neighbourhood_job, iri, depth, filters, languages, cap)
+    return await run_in_threadpool(_page, request, graph)
 
 
 @router.get(
@@ -81,9 +83,8 @@ def neighbourhood(
         504: {"description": "the match ran over the time limit and was stopped"},
     },
 )
-def match(
+async def match(
     request: Request,
-    store: Annotated[Store, Depends(get_store)],
     id: Annotated[str | None, Query(description="a stored match (POST /match with save)")] = None,
     what: Annotated[str | None, Query(description="CPV code, product type or label")] = None,
     near: Annotated[str | None, Query(description="place name or postcode")] = None,
@@ -98,9 +99,11 @@ def match(
     """A stored match by ``id``, or a fresh one for ``what`` near ``near`` (and any other
     field of the request, named as the request form names them: see ``/find``)."""
     languages = _languages(request, lang)
+    runner = request.app.state.runner
     if id is not None:
-        graph = visual_chains.stored_match(store, id, languages=languages)
-        return _page(request, graph, back=f"/match/{quote(id)}?lang={languages[0]}")
+        graph = await run_read(runner, jobs.stored_match_graph_job, id, languages)
+        back = f"/match/{quote(id)}?lang={languages[0]}"
+        return await run_in_threadpool(_page, request, graph, back)
     if not what:
         raise VizError("say which match", hint="give id=..., or what=... and near=...")
     pairs = [
@@ -115,17 +118,20 @@ def match(
             f"this match cannot be made: {problems}",
             hint="see POST /match in /docs for what each field takes",
         )
-    partners = request.app.state.settings.max_loop_partners
-    result = request.app.state.runner.call(jobs.match_job, form.request, partners)  # time limit
-    graph = visual_chains.fresh_match(store, result, languages=languages)
+    partners = settings_of(request).max_loop_partners
+    graph = await run_read(runner, jobs.match_graph_job, form.request, partners, languages)
     back = "/find?" + match_form.query(form.request, language=languages[0])
-    return _page(request, graph, back=back)
+    return await run_in_threadpool(_page, request, graph, back)
 
 
-@router.get("/loops", response_class=HTMLResponse, summary="Closed and open loops")
-def loops(
+@router.get(
+    "/loops",
+    response_class=HTMLResponse,
+    summary="Closed and open loops",
+    responses={504: {"description": "the page ran over the time limit and was stopped"}},
+)
+async def loops(
     request: Request,
-    store: Annotated[Store, Depends(get_store)],
     category: Annotated[str | None, Query(description="product type IRI or slug")] = None,
     region: Annotated[str | None, Query(description="region IRI or slug")] = None,
     lang: Lang = None,
@@ -133,11 +139,12 @@ def loops(
 ) -> HTMLResponse:
     """Every closed loop and every gap (with its missing role) of the loop census."""
     languages = _languages(request, lang)
-    graph = visual_chains.loops_graph(
-        store, category=category, region=region, languages=languages, cap=cap
-    )
+    # the census under the page reads the whole graph: the census's time limit, not a query's
+    runner = request.app.state.runner.with_limit(settings_of(request).census_timeout_s)
+    graph = await run_read(runner, jobs.loops_graph_job, category, region, languages, cap)
     query = urlencode([(k, v) for k, v in (("category", category), ("region", region)) if v])
-    return _page(request, graph, back=f"/loops?{query}&lang={languages[0]}".replace("?&", "?"))
+    back = f"/loops?{query}&lang={languages[0]}".replace("?&", "?")
+    return await run_in_threadpool(_page, request, graph, back)
 
 
 @router.get("/lib/{name}", include_in_schema=False)

@@ -98,6 +98,43 @@ def test_a_pathological_query_is_killed_at_the_timeout(tmp_path: Path) -> None:
         assert ask(client, "ASK { ?s ?p ?o }").json()["boolean"] is True
 
 
+def hub_data(store_path: Path, flows: int = 20_000) -> str:
+    """An organisation with ``flows`` flows to as many others: its depth-2 neighbourhood
+    takes seconds to read and lay out, even capped."""
+    kl = "https://w3id.org/kringloop/ns#"
+    hub = f"{E}hub"
+    store = OxigraphStore.open(store_path)
+    body = [f"<{hub}> a <{kl}Organisation> ."]
+    body += [
+        f"<{E}flow{i}> a <{kl}Flow> ; <{kl}flowFrom> <{hub}> ; <{kl}flowTo> <{E}org{i}> ."
+        for i in range(flows)
+    ]
+    store.update(f"INSERT DATA {{ {' '.join(body)} }}")
+    store.close()
+    return hub
+
+
+@pytest.mark.slow
+def test_a_viz_page_over_the_time_limit_is_stopped_in_its_worker(tmp_path: Path) -> None:
+    hub = hub_data(tmp_path / "store")
+    settings = disk_settings(tmp_path / "store", query_timeout_s=0.5)
+    with TestClient(create_app(settings)) as client:
+        runner = client.app.state.runner  # type: ignore[attr-defined]
+        assert isinstance(runner, ProcessRunner)
+        pids = runner.status().pids
+        started = time.monotonic()
+        page = client.get("/viz/neighbourhood", params={"iri": hub, "depth": 2, "cap": 5000})
+        took = time.monotonic() - started
+        assert page.status_code == 504, page.text[:300]
+        assert page.json()["error"] == "query_timeout" and took < 0.5 + 2.0
+        gone = pids - runner.status().pids  # the worker that built the page was killed
+        assert len(gone) == 1 and not any(alive(pid) for pid in gone)
+        assert runner.stats["killed"] == 1
+        whole(runner)
+        small = client.get("/viz/neighbourhood", params={"iri": f"{E}flow1", "lang": "en"})
+        assert small.status_code == 200 and "<h1>Neighbourhood of" in small.text
+
+
 @pytest.mark.slow
 def test_simple_queries_are_answered_while_a_runaway_one_runs(tmp_path: Path) -> None:
     with disk_client(tmp_path / "store", query_timeout_s=3.0) as client:

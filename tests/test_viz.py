@@ -3,6 +3,8 @@ offline HTML, the routes and the command line."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -24,7 +26,8 @@ from kringloop.queries import loops, match_record, visual, visual_chains
 from kringloop.queries.matchmaker import match
 from kringloop.queries.request import MatchRequest
 from kringloop.queries.resolve import ResolutionError
-from kringloop.queries.visual import Filters, VizError, VizGraph
+from kringloop.queries.visual import Filters, VizError, VizGraph, model
+from kringloop.queries.visual.neighbourhood import HOP_STAGES
 from kringloop.service import viz
 from kringloop.service.app import create_app
 from kringloop.service.cli import app as cli
@@ -99,23 +102,26 @@ def test_neighbourhood_of_an_organisation(store: OxigraphStore) -> None:
     assert "refurbisher" in role_edge.title
 
 
-def test_neighbourhood_grows_level_by_level_with_one_query_per_level(
+def test_neighbourhood_grows_level_by_level_with_one_batch_per_level(
     store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hops: list[int] = []
     select = store.select
 
     def spy(sparql: str, **kwargs: Any) -> Any:
-        if "BIND(?_frontier AS ?node)" in sparql:
+        if "(?_frontier AS ?node)" in sparql:
             hops.append(len(kwargs["bindings"]["_frontier"]))
         return select(sparql, **kwargs)
 
     monkeypatch.setattr(store, "select", spy)
+    batch = len(HOP_STAGES)
     one = visual.neighbourhood(store, WORKWEAR, depth=1)
-    assert len(hops) == 1
+    assert hops == [1] * batch  # one batch of queries for the one level
     hops.clear()
     two = visual.neighbourhood(store, WORKWEAR, depth=2)
-    assert len(hops) <= 2 and hops[0] == 1 and hops[1] > 1
+    levels = [hops[i : i + batch] for i in range(0, len(hops), batch)]
+    assert len(levels) == 2 and levels[0] == [1] * batch
+    assert len(set(levels[1])) == 1 and levels[1][0] > 1  # the whole frontier in each query
     assert ids(one) < ids(two)
     assert ID + "product/workwear" in ids(one)
     # Product types are hubs: shown, not walked through. The chair maker's remanufacturing
@@ -124,6 +130,28 @@ def test_neighbourhood_grows_level_by_level_with_one_query_per_level(
     remanufacturing = EX + "offer/example-chair-maker-remanufacturing"
     assert remanufacturing not in ids(visual.neighbourhood(store, REFURB, depth=2))
     assert remanufacturing in ids(visual.neighbourhood(store, REFURB, depth=3))
+
+
+def test_facts_are_read_in_batches_not_one_query_per_resource(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = visual.neighbourhood(store, ID + "product/office-chair", depth=2)
+    iris = sorted(n.id for n in graph.nodes)
+    assert len(iris) > 7
+    expected = visual.load_facts(store, iris)
+    bound: list[int] = []
+    select = store.select
+
+    def spy(sparql: str, **kwargs: Any) -> Any:
+        if "(?_node AS ?node)" in sparql:
+            bound.append(len(kwargs["bindings"]["_node"]))
+        return select(sparql, **kwargs)
+
+    monkeypatch.setattr(store, "select", spy)
+    monkeypatch.setattr(model, "CHUNK", 3)
+    assert visual.load_facts(store, iris) == expected
+    batches = -(-len(iris) // 3)
+    assert len(bound) == batches * len(model.NODE_STAGES) and max(bound) == 3
 
 
 def test_neighbourhood_filters(store: OxigraphStore) -> None:
@@ -261,6 +289,69 @@ def test_loops_match_the_census(store: OxigraphStore) -> None:
     assert not any(n.kind == "missing" for n in west.nodes) and closing
 
 
+def test_a_capped_loop_page_draws_at_most_cap_nodes_and_says_so(
+    store: OxigraphStore,
+) -> None:
+    full = visual_chains.loops_graph(store, today=TODAY, cap=5000)
+    assert not full.truncated and len(full.nodes) == full.total > 8
+    page = viz.render(full)
+    assert 'id="cap"' not in page
+    for cap in range(1, full.total + 1):
+        graph = visual_chains.loops_graph(store, today=TODAY, cap=cap)
+        assert_consistent(graph)
+        assert len(graph.nodes) <= cap and graph.total == full.total
+        assert ids(graph) <= ids(full)  # a cut, not other nodes
+        if graph.truncated:
+            shown = f"showing {len(graph.nodes)} of {full.total} nodes — narrow the filter"
+            assert shown in viz.render(graph)
+    # the first loop that fits is drawn whole, with its closing flow
+    small = visual_chains.loops_graph(store, today=TODAY, cap=4)
+    assert small.nodes and any(e.style == "closing" for e in small.edges)
+
+
+def test_the_loop_page_reads_only_what_it_draws(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bound: list[int] = []
+    select = store.select
+
+    def spy(sparql: str, **kwargs: Any) -> Any:
+        if "(?_node AS ?node)" in sparql:
+            bound.append(len(kwargs["bindings"]["_node"]))
+        return select(sparql, **kwargs)
+
+    monkeypatch.setattr(store, "select", spy)
+    visual_chains.loops_graph(store, today=TODAY, cap=5000)
+    every = max(bound)
+    bound.clear()
+    small = visual_chains.loops_graph(store, today=TODAY, cap=4)
+    assert bound and max(bound) < every
+    iris = {n.iri for n in small.nodes if n.iri}
+    assert max(bound) <= len(iris) + 4  # its nodes, and the offer, category, region they name
+
+
+@pytest.mark.slow
+def test_the_same_page_is_laid_out_the_same_in_every_process() -> None:
+    code = (
+        "from tests.test_viz import golden_store, TODAY\n"
+        "from kringloop.queries import visual_chains\n"
+        "graph = visual_chains.loops_graph(golden_store(), today=TODAY)\n"
+        "print(sorted(graph.positions.items()))\n"
+    )
+    layouts = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).parent.parent,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(layouts) == 1  # not by the order of a set, which changes with the hash seed
+
+
 # -- HTML: escaping, offline ------------------------------------------------------------------
 
 
@@ -349,6 +440,11 @@ def test_routes_for_matches_and_loops(client: TestClient) -> None:
     assert loops.status_code == 200 and "missing: producer" in loops.text
     dutch = client.get("/viz/loops", params={"category": "workwear"})  # Dutch by default
     assert dutch.status_code == 200 and "ontbreekt: producent" in dutch.text
+    capped = client.get("/viz/loops", params={"cap": 4, "lang": "en"})
+    drawn = re.search(r'<script type="application/json" id="viz-data">(.*?)</script>', capped.text)
+    assert capped.status_code == 200 and drawn is not None
+    nodes = json.loads(drawn.group(1))["nodes"]
+    assert 0 < len(nodes) <= 4 and f"showing {len(nodes)} of " in capped.text
     fresh = client.get(
         "/viz/match", params={"what": "bureaustoel", "near": "Kortrijk"}, headers=ENGLISH
     )

@@ -30,8 +30,18 @@ def layout(
     g.add_nodes_from(n.id for n in graph.nodes)
     g.add_edges_from((e.source, e.target) for e in graph.edges if e.source != e.target)
     parts = sorted(nx.connected_components(g), key=lambda c: (-len(c), min(c)))
-    placed = [_part(g.subgraph(part), centre, seed) for part in parts]
+    placed = [_part(_subgraph(g, part), centre, seed) for part in parts]
     return _pack(placed)
+
+
+def _subgraph(g: nx.Graph, part: set[str]) -> nx.Graph:
+    """The part of ``g`` with its nodes in ``g``'s order. (A subgraph view iterates over the
+    set it was made from, whose order changes with the interpreter's hash seed; the layouts
+    start from the order of the nodes, so the same page came out differently between runs.)"""
+    sub: nx.Graph = nx.Graph()
+    sub.add_nodes_from(n for n in g if n in part)
+    sub.add_edges_from((a, b) for a, b in g.edges(sub.nodes) if b in part)
+    return sub
 
 
 #: Above this many nodes a part is laid out on rings (a force-directed layout costs seconds).

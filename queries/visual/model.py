@@ -25,7 +25,12 @@ LABELS = (
 DEFAULT_CAP = 500
 #: A neighbourhood stops growing past this many resources (the page then says "more than").
 HARD_LIMIT = 50_000
-_CHUNK = 2_000
+#: Resources bound in one query (a VALUES block of this many IRIs).
+CHUNK = 500
+#: The queries that read what a page shows about resources (`load_facts`).
+NODE_STAGES = ("viz-nodes", "viz-node-roles", "viz-node-places", "viz-node-regions")
+#: What naming a resource takes (`load_names`, for `thing`): a subset of `NODE_STAGES`.
+NAME_STAGES = ("viz-names",)
 #: What a page shows for a value that is not known.
 NOTHING = "\u2013"
 
@@ -327,38 +332,63 @@ def _order(value: Value) -> tuple[str, str]:
     return (value.language, value.text)
 
 
-def select_for(store: Store, name: str, parameter: str, iris: Sequence[str]) -> list[Row]:
+def select_for(
+    store: Store, names: str | Sequence[str], parameter: str, iris: Sequence[str]
+) -> list[Row]:
+    """The rows of the stage queries ``names`` with ``parameter`` bound to ``iris``, in
+    batches of `CHUNK` terms (one VALUES block per query, never one query per resource)."""
+    queries = [stage(n) for n in ((names,) if isinstance(names, str) else names)]
     rows: list[Row] = []
-    for start in range(0, len(iris), _CHUNK):
-        terms = [ox.NamedNode(i) for i in iris[start : start + _CHUNK]]
-        rows += store.select(stage(name), bindings={parameter: terms}, union_default_graph=True)
+    for start in range(0, len(iris), CHUNK):
+        terms = [ox.NamedNode(i) for i in iris[start : start + CHUNK]]
+        for sparql in queries:
+            rows += store.select(sparql, bindings={parameter: terms}, union_default_graph=True)
     return rows
 
 
-def load_facts(store: Store, iris: Iterable[str]) -> dict[str, Facts]:
-    """Facts about each resource, read with ``viz-nodes`` (a resource the graph does not know
-    is left out)."""
+def load_facts(
+    store: Store, iris: Iterable[str], *, stages: Sequence[str] = NODE_STAGES
+) -> dict[str, Facts]:
+    """Facts about each resource, read with the `NODE_STAGES` queries, and the labels of
+    their IRI values, read once per value (a resource the graph does not know is left out)."""
     wanted = sorted({i for i in iris if "://" in i or i.startswith("urn:")})
-    labels: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
     found: dict[str, Facts] = {}
+    links: set[tuple[str, str, str]] = set()
     literals: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
-    for row in select_for(store, "viz-nodes", "_node", wanted):
+    for row in select_for(store, stages, "_node", wanted):
         node, predicate, value = text(row["node"]), text(row["p"]), row["value"]
-        found.setdefault(node, Facts())
+        if node not in found:
+            found[node] = Facts()
         if isinstance(value, ox.NamedNode):
-            entry = labels[(node, predicate, value.value)]
-            label = row.get("valueLabel")
-            if isinstance(label, ox.Literal):
-                entry.setdefault(label.language or "", label.value)
+            links.add((node, predicate, value.value))
         elif isinstance(value, ox.Literal):
             literals[(node, predicate)].add((value.value, value.language or ""))
-    for (node, predicate, iri), by_language in sorted(labels.items()):
+    labels = labels_by_language(store, {iri for _, _, iri in links})
+    for node, predicate, iri in sorted(links):
+        by_language = labels.get(iri, {})
         found[node].values[predicate].append(
             Value(iri, iri=True, labels=tuple(sorted(by_language.items())))
         )
     for (node, predicate), values in sorted(literals.items()):
         found[node].values[predicate] += [Value(t, language=lang) for t, lang in sorted(values)]
     return found
+
+
+def load_names(store: Store, iris: Iterable[str]) -> dict[str, Facts]:
+    """The facts `thing` names each resource by (its types, labels and the links a
+    description is made of): the same as `load_facts` gives for those, read with less."""
+    return load_facts(store, iris, stages=NAME_STAGES)
+
+
+def labels_by_language(store: Store, terms: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The labels of each term by language ("" for none; the first of a language wins), read
+    with ``viz-labels``."""
+    by_term: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in select_for(store, "viz-labels", "_term", sorted(set(terms))):
+        label = row["label"]
+        if isinstance(label, ox.Literal):
+            by_term[text(row["term"])].setdefault(label.language or "", label.value)
+    return by_term
 
 
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -402,11 +432,7 @@ def term_labels(store: Store, terms: Iterable[str], languages: Sequence[str]) ->
     its own label in that language, else kringloop's name for a common term of another
     vocabulary (`TERMS`), else a label in another language, else its local name."""
     wanted = sorted(set(terms))
-    by_term: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in select_for(store, "viz-labels", "_term", wanted):
-        label = row["label"]
-        if isinstance(label, ox.Literal):
-            by_term[text(row["term"])].setdefault(label.language or "", label.value)
+    by_term = labels_by_language(store, wanted)
     first = languages[0] if languages else "en"
     found = {}
     for term in wanted:

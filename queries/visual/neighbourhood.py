@@ -127,13 +127,30 @@ class _Reach:
     more_than: bool = False
 
 
+#: The queries of one hop: the direct links, and the links through intermediate resources.
+HOP_STAGES = (
+    "viz-hop",
+    "viz-hop-place-out",
+    "viz-hop-place-in",
+    "viz-hop-role-out",
+    "viz-hop-role-in",
+    "viz-hop-material-out",
+    "viz-hop-material-in",
+    "viz-hop-network-out",
+    "viz-hop-network-in",
+    "viz-hop-step-out",
+    "viz-hop-step-in",
+)
+
+
 def _walk(store: Store, centre: str, depth: int) -> _Reach:
-    """Resources within ``depth`` links of ``centre``: one ``viz-hop`` query per level."""
+    """Resources within ``depth`` links of ``centre``: one batch of `HOP_STAGES` queries per
+    level, the frontier bound as a list."""
     reach = _Reach(level={centre: 0})
     frontier = [centre]
     for level in range(1, depth + 1):
         found: set[str] = set()
-        for row in select_for(store, "viz-hop", "_frontier", frontier):
+        for row in select_for(store, HOP_STAGES, "_frontier", frontier):
             node, other, predicate = text(row["node"]), text(row["other"]), text(row["p"])
             reach.types[other].add(text(row["type"]))
             out = truth(row["out"])

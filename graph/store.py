@@ -228,9 +228,10 @@ class Store(ABC):
         return None
 
 
-def files_version(path: Path) -> str:
+def files_version(path: Path) -> str | None:
     """A name for the state of the on-disk store at ``path``: a digest of the name, size and
-    modification time of each of its files, its logs and lock left out.
+    modification time of each of its files, its logs and lock left out; None while the files
+    change under the scan (a file listed is gone: the writer compacts or flushes).
 
     Every write the engine commits appends to its write-ahead log or adds a table file and
     changes the manifest, so the digest changes with every write; reading changes no file.
@@ -248,7 +249,10 @@ def files_version(path: Path) -> str:
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("LOG") or entry.name == "LOCK" or not entry.is_file():
                 continue
-            info = entry.stat()
+            try:
+                info = entry.stat()
+            except FileNotFoundError:  # replaced by the writer meanwhile: no state to name
+                return None
             digest.update(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:32]
 
@@ -308,7 +312,7 @@ class OxigraphStore(Store):
                 ) from err
             raise ConfigError(f"cannot open the store at {path}: {err}") from err
         store = cls(inner, location=str(path), read_only=read_only)
-        if read_only and before == after:  # else a write landed while it opened: unknown
+        if read_only and before is not None and before == after:  # else: changed meanwhile
             store.opened_version = before
         return store
 

@@ -71,13 +71,20 @@ def _open(path: str) -> OxigraphStore:
 
     A read-only RocksDB instance opened at the moment the writer replaces files can find its
     manifest naming a file that is already gone (measured: "Corruption: ... No such file");
-    a moment later the manifest is consistent again.
+    a moment later the manifest is consistent again. A store opened while the files changed
+    has no version (`OxigraphStore.disk_version`) and could not find or keep results beside
+    the store: it is opened again, a few times, until it has one.
     """
     from kringloop.graph.store import OxigraphStore
 
     for attempt in range(50):
         try:
-            return OxigraphStore.open(Path(path), read_only=True)
+            store = OxigraphStore.open(Path(path), read_only=True)
+            if store.opened_version is None and attempt < 10:  # opened while files moved:
+                store.close()  # once they settle it has a version, and finds what was kept
+                time.sleep(0.02 * (attempt + 1))
+                continue
+            return store
         except (ConfigError, RuntimeError, OSError) as err:
             if attempt == 49 or not any(m in str(err) for m in MOVED):
                 raise

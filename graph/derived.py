@@ -70,16 +70,15 @@ def code_stamp(*roots: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _folder(store: Store) -> tuple[Path, str] | None:
+def _path(store: Store, name: str, key: Hashable, stamp: str) -> tuple[Path, Path] | None:
+    """The results folder of ``store`` and the file for ``key`` at its current version, or
+    None when the store has no version."""
     version = store.disk_version()
     if version is None:
         return None
-    return Path(store.location) / DIRECTORY, version
-
-
-def _name(name: str, key: Hashable, stamp: str) -> str:
+    folder = Path(store.location) / DIRECTORY
     digest = hashlib.sha256(repr((key, stamp)).encode()).hexdigest()[:24]
-    return f"{name}-{digest}.pickle"
+    return folder, folder / version / f"{name}-{digest}.pickle"
 
 
 def recall(store: Store, name: str, key: Hashable, stamp: str) -> object | None:
@@ -88,11 +87,10 @@ def recall(store: Store, name: str, key: Hashable, stamp: str) -> object | None:
     ``key`` is named by its ``repr``: it must be made of values whose ``repr`` is the same
     in every process (strings, numbers, dates, tuples), never sets or objects.
     """
-    where = _folder(store)
+    where = _path(store, name, key, stamp)
     if where is None:
         return None
-    folder, version = where
-    path = folder / version / _name(name, key, stamp)
+    _, path = where
     try:
         with path.open("rb") as file:
             found: object = pickle.load(file)
@@ -112,11 +110,10 @@ def recall(store: Store, name: str, key: Hashable, stamp: str) -> object | None:
 def keep(store: Store, name: str, key: Hashable, stamp: str, value: object) -> bool:
     """Keep ``value`` for ``key`` under ``name`` at the store's current version; whether it
     was written (a store without a version or a folder that cannot be written keeps none)."""
-    where = _folder(store)
+    where = _path(store, name, key, stamp)
     if where is None:
         return False
-    folder, version = where
-    target = folder / version / _name(name, key, stamp)
+    folder, target = where
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")

@@ -154,6 +154,14 @@ class ProcessRunner(Runner):
 
     def call(self, job: Callable[..., T], *args: Any) -> T:
         """Run ``job(store, deadline, *args)`` in a worker; blocks until done or killed."""
+        return self._call(job, args, retire=False)
+
+    def call_and_retire(self, job: Callable[..., T], *args: Any) -> T:
+        """`call`, then the worker is replaced by a fresh one (a standby takes its place at
+        once): the memory of what the job read goes back to the system."""
+        return self._call(job, args, retire=True)
+
+    def _call(self, job: Callable[..., T], args: tuple[Any, ...], *, retire: bool) -> T:
         if self._closed:
             raise busy_error(0, why="the service is shutting down")
         worker = self.pool.take()
@@ -166,34 +174,16 @@ class ProcessRunner(Runner):
         if reply is None:  # past the deadline: the only way to stop the engine is to kill it
             self._killed(worker)
             raise timeout_error(self.timeout_s)
-        result: T = self._settle(worker, reply)
+        result: T = self._settle(worker, reply, retire=retire)
         return result
 
-    def call_and_retire(self, job: Callable[..., T], *args: Any) -> T:
-        """`call`, then the worker is replaced by a fresh one (a standby takes its place at
-        once): the memory of what the job read goes back to the system."""
-        if self._closed:
-            raise busy_error(0, why="the service is shutting down")
-        worker = self.pool.take()
-        try:
-            worker.conn.send((job, args, self.timeout_s, False))
-            reply = self._reply(worker.conn)
-        except (EOFError, OSError, BrokenPipeError):
-            self._crashed(worker)
-            raise self._crash_error(worker) from None
-        if reply is None:
-            self._killed(worker)
-            raise timeout_error(self.timeout_s)
-        self.pool.discard(worker, why="retired after a large job")
-        kind, payload, _ = reply
-        if kind == "error":
-            raise worker_process.unpack_error(payload)
-        result: T = payload
-        return result
-
-    def _settle(self, worker: Worker, reply: Any) -> Any:
-        """Give the worker back and unpack its reply (raising the job's error)."""
-        self.pool.give_back(worker)
+    def _settle(self, worker: Worker, reply: Any, *, retire: bool = False) -> Any:
+        """Give the worker back (or replace it: ``retire``) and unpack its reply (raising the
+        job's error)."""
+        if retire:
+            self.pool.discard(worker, why="retired after a large job")
+        else:
+            self.pool.give_back(worker)
         kind, payload, reopened = reply
         if reopened:
             self.stats["reopened"] += 1
